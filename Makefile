@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint app bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## the main job: the baseline experiment, its frequencies table and plots
+	$(BIN)/python -m sim --seed 1
+
+test: $(STAMP)  ## the whole suite, pattern tests included
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## everything but the slow pattern tests
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+app: $(STAMP)  ## the interactive dashboard on http://localhost:8765
+	$(BIN)/solara run sim/app.py --host localhost --port 8765
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .venv312 .pytest_cache .ruff_cache

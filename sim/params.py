@@ -1,0 +1,245 @@
+"""The one parameter table (MODEL.md §10): the single source of truth.
+
+Every other part of the project (the model, the CLI's ``--set``, the experiment
+runner's validation, the dashboard's sliders, the docs) reads its names, defaults,
+ranges and meanings from :data:`PARAMS`. Nothing else lists parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "PARAMS",
+    "GROUPS",
+    "Param",
+    "defaults",
+    "validate",
+    "parse_value",
+    "parse_assignment",
+]
+
+QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter: its type, default, valid range or choices, and meaning."""
+
+    name: str
+    kind: str  # "float" | "int" | "bool" | "choice"
+    default: Any
+    meaning: str
+    group: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def valid(self) -> str:
+        """Human-readable valid range, as quoted in error messages."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        kind = "integer" if self.kind == "int" else "number"
+        return f"{kind} in [{_fmt(self.low)}, {_fmt(self.high)}]"
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` in canonical type, or raise ``ValueError`` naming the problem."""
+        bad = f"parameter {self.name!r}: invalid value {value!r}; valid: {self.valid}"
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            # numpy bools and 0/1 ints from samplers are accepted, nothing else
+            if type(value).__name__ == "bool_" or (isinstance(value, int) and value in (0, 1)):
+                return bool(value)
+            raise ValueError(bad)
+        if self.kind == "choice":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise ValueError(bad)
+        if isinstance(value, bool) or not _is_number(value):
+            raise ValueError(bad)
+        if self.kind == "int":
+            if float(value) != math.floor(float(value)):
+                raise ValueError(bad)
+            value = int(value)
+        else:
+            value = float(value)
+            if math.isnan(value):
+                raise ValueError(bad)
+        if not (self.low <= value <= self.high):
+            raise ValueError(bad)
+        return value
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, str)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _f(name, default, low, high, meaning, group):
+    return Param(name, "float", float(default), meaning, group, float(low), float(high))
+
+
+def _i(name, default, low, high, meaning, group):
+    return Param(name, "int", int(default), meaning, group, low, high)
+
+
+def _b(name, default, meaning, group):
+    return Param(name, "bool", bool(default), meaning, group)
+
+
+def _c(name, default, choices, meaning, group):
+    return Param(name, "choice", default, meaning, group, choices=tuple(choices))
+
+
+_TABLE = [
+    # population (§2)
+    _i("n_mnes", 3, 1, 100, "number of MNEs (each has one headquarters)", "population"),
+    _i("n_markets", 4, 1, 200, "number of host markets; one subsidiary per MNE and market", "population"),
+    _i("n_smes", 60, 1, 200_000, "number of exporting SMEs", "population"),
+    _i("n_niches", 8, 1, 1000, "number of complementary product niches", "population"),
+    _i("contracts_per_sme", 1, 1, 200, "target export markets per SME (≤ n_markets), one agent in each", "population"),
+    # initial state (§5)
+    _c("initial_quadrant", "mixed", ("mixed",) + QUADRANTS, "quadrant every initial contract starts in, or mixed", "initial state"),
+    _f("p_explore", 0.5, 0, 1, "probability a subsidiary starts exploring (mixed start)", "initial state"),
+    _f("p_international", 0.5, 0, 1, "probability an SME starts internationally oriented (mixed start)", "initial state"),
+    _f("trust0", 0.3, 0, 1, "initial trust on both sides of a new contract", "initial state"),
+    _f("knowledge0", 0.0, 0, 1, "initial SME knowledge of each foreign market", "initial state"),
+    _f("voluntarism", 0.5, 0, 1, "mean SME voluntarism (Beta, concentration 10)", "initial state"),
+    _f("capability", 0.5, 0, 1, "mean SME absorptive capability (Beta, concentration 10)", "initial state"),
+    _f("boundary_spanning", 0.3, 0, 1, "mean boundary spanning of SMEs and subsidiaries (Beta, concentration 10)", "initial state"),
+    # market (§7.1)
+    _f("opportunity_rate", 2.0, 0, 100, "client requirements per market per step (Poisson mean)", "market"),
+    _f("detect_base", 0.6, 0, 1, "detection probability of a requirement at zero LoF", "market"),
+    _f("sale_value", 1.0, 0, 1000, "value of one solution sale to the dyad", "market"),
+    _f("lof0", 0.6, 0, 1, "initial (and resting) liability of foreignness of a subsidiary", "market"),
+    _f("lof_portfolio", 0.05, 0, 1, "LoF reduction per step at full niche coverage of the portfolio", "market"),
+    _f("lof_platform", 0.02, 0, 1, "LoF reduction per step from the electronic platform", "market"),
+    _f("lof_recovery", 0.01, 0, 1, "rate at which LoF creeps back toward lof0", "market"),
+    _b("platform", False, "MNEs interconnect their subsidiaries by an electronic platform", "market"),
+    _f("platform_boost", 0.3, 0, 1, "detection boost from pooled platform intelligence", "market"),
+    # contract (§7.3–7.5)
+    _f("capacity", 1.0, 0, 10, "attention a subsidiary divides across its principals per step", "contract"),
+    _f("effort_floor", 0.1, 0, 10, "effort weight of a contract regardless of trust", "contract"),
+    _f("voluntarism_pull", 1.0, 0, 10, "how strongly a voluntarist, communicating SME draws effort", "contract"),
+    _f("comm_min", 0.1, 0, 1, "communication at full trust (≤ comm_max)", "contract"),
+    _f("comm_max", 1.0, 0, 1, "communication at zero trust", "contract"),
+    _f("trust_gain", 0.08, 0, 1, "trust built per unit of communication", "contract"),
+    _f("success_gain", 0.05, 0, 1, "trust built by a sale", "contract"),
+    _f("trust_decay", 0.005, 0, 1, "trust lost per step to neglect", "contract"),
+    _f("frustration_erosion", 0.05, 0, 1, "trust lost per step at frustration ≥ 1", "contract"),
+    _f("comm_cost", 0.02, 0, 10, "cost of communication to each side per unit per step", "contract"),
+    _f("learning_rate", 0.05, 0, 1, "SME foreign-market learning rate through the contract", "contract"),
+    _f("value_q1", 1.0, 0, 100, "mean dyad value per step in Q1 (efficiency)", "contract"),
+    _f("value_q3", 2.0, 0, 100, "mean dyad value per step in Q3 (innovation)", "contract"),
+    _f("value_tension", 0.5, 0, 100, "mean dyad value per step in Q2 and Q4", "contract"),
+    _f("value_cv_q1", 0.1, 0, 10, "coefficient of variation of Q1 value (low variance)", "contract"),
+    _f("value_cv_q3", 0.5, 0, 10, "coefficient of variation of Q3 and tension value (higher variance)", "contract"),
+    # intent (§7.6)
+    _f("ambition_drift", 0.01, 0, 1, "rate at which SME ambition follows foreign-market knowledge", "intent"),
+    _f("pressure_rate", 0.02, 0, 1, "rate at which headquarters pressure lowers exploration", "intent"),
+    _f("hq_pressure", 0.5, 0, 1, "headquarters pressure toward exploitation", "intent"),
+    _f("ecosystem", 0.0, 0, 1, "headquarters' platform-ecosystem strategy (shelters exploration)", "intent"),
+    _f("intermediary", 0.0, 0, 1, "strength of the non-market intermediary in each market (0: none)", "intent"),
+    _f("intermediary_trust", 0.2, 0, 1, "initial trust an intermediary lends a contract it brokers, per unit strength", "intent"),
+    # exit / voice / loyalty (§7.7)
+    _f("frustration_threshold", 3.0, 0, 100, "frustration past which the thwarted party chooses", "exit/voice/loyalty"),
+    _f("frustration_decay", 0.1, 0, 1, "decay of frustration outside tension quadrants", "exit/voice/loyalty"),
+    _f("rationality", 4.0, 0, 100, "inverse temperature of logit choices", "exit/voice/loyalty"),
+    _f("loyalty_weight", 1.0, 0, 10, "utility weight of loyalty (trust × maturity)", "exit/voice/loyalty"),
+    _f("exit_cost", 0.5, 0, 10, "cost of exiting a contract", "exit/voice/loyalty"),
+    _f("voice_cost", 0.6, 0, 10, "cost of voicing", "exit/voice/loyalty"),
+    _f("voice_gain", 1.5, 0, 10, "utility of a successful voice", "exit/voice/loyalty"),
+    _f("voice_base", -1.0, -10, 10, "baseline log-odds of voice success", "exit/voice/loyalty"),
+    _f("voice_trust", 1.0, 0, 10, "log-odds of voice success per unit of the partner's trust", "exit/voice/loyalty"),
+    _f("voice_spanning", 1.0, 0, 10, "log-odds of voice success per unit of boundary spanning", "exit/voice/loyalty"),
+    _f("voice_ecosystem", 1.5, 0, 10, "log-odds of voice success per unit of HQ ecosystem strategy", "exit/voice/loyalty"),
+    _f("voice_intermediary", 1.5, 0, 10, "log-odds of voice success per unit of intermediary strength", "exit/voice/loyalty"),
+    _f("voice_h", 1.0, 0, 10, "weight of the voice hypothesis term H", "exit/voice/loyalty"),
+    _c("voice_hypothesis", "loyalty", ("loyalty", "exit_threat"), "voice works from loyalty, or from a credible exit threat", "exit/voice/loyalty"),
+    _f("loyalty_shift", 0.1, 0, 1, "intent the loyal party gives up per loyalty act", "exit/voice/loyalty"),
+    _f("voice_shift", 0.2, 0, 1, "intent (and trust, capability) a successful voice moves the partner uphill", "exit/voice/loyalty"),
+    _f("search_rate", 0.2, 0, 1, "probability per step an agentless SME searches in a target market", "exit/voice/loyalty"),
+    # run (§8)
+    _i("max_steps", 500, 1, 1_000_000, "steps at most (one step is one month)", "run"),
+    _i("burn_in", 50, 0, 1_000_000, "steps before settlement may be detected", "run"),
+    _i("settle_window", 50, 1, 1_000_000, "steps over which shares must stay within the tolerance", "run"),
+    _f("settle_tolerance", 0.05, 0, 1, "max − min band of every quadrant share over the window", "run"),
+    _f("dominance", 0.5, 0, 1, "share a quadrant needs to be the settled quadrant (else mixed)", "run"),
+    _b("stop_on_settle", True, "stop the run at settlement", "run"),
+]
+
+PARAMS: dict[str, Param] = {p.name: p for p in _TABLE}
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _TABLE))
+
+
+def defaults() -> dict[str, Any]:
+    """All parameters at their defaults (a fresh dict)."""
+    return {name: p.default for name, p in PARAMS.items()}
+
+
+def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the full parameter set: defaults updated by ``overrides``, each checked.
+
+    Raises ``ValueError`` naming the parameter, the value and the valid range for an
+    unknown name, a wrong type or an out-of-range value, and for violated relations
+    between parameters.
+    """
+    params = defaults()
+    for name, value in (overrides or {}).items():
+        if name not in PARAMS:
+            raise ValueError(f"unknown parameter {name!r}; known: {', '.join(PARAMS)}")
+        params[name] = PARAMS[name].check(value)
+    if params["contracts_per_sme"] > params["n_markets"]:
+        raise ValueError(
+            f"parameter 'contracts_per_sme': invalid value {params['contracts_per_sme']!r}; "
+            f"valid: integer in [1, n_markets={params['n_markets']}]"
+        )
+    if params["comm_min"] > params["comm_max"]:
+        raise ValueError(
+            f"parameter 'comm_min': invalid value {params['comm_min']!r}; "
+            f"valid: number in [0, comm_max={params['comm_max']:g}]"
+        )
+    return params
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Parse a command-line string into the parameter's type and check it."""
+    if name not in PARAMS:
+        raise ValueError(f"unknown parameter {name!r}; known: {', '.join(PARAMS)}")
+    p = PARAMS[name]
+    raw: Any = text.strip()
+    if p.kind == "bool":
+        low = raw.lower()
+        raw = True if low in _TRUE else False if low in _FALSE else raw
+    elif p.kind in ("int", "float"):
+        try:
+            raw = float(raw)
+        except ValueError:
+            pass
+    return p.check(raw)
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse ``name=value`` (as given to ``--set``)."""
+    if "=" not in text:
+        raise ValueError(f"--set expects name=value, got {text!r}")
+    name, _, value = text.partition("=")
+    name = name.strip()
+    return name, parse_value(name, value)
