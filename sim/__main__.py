@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.params:
         for p in PARAMS.values():
-            print(f"{p.name:24} {str(p.default):10} {p.valid:28} {p.meaning}")
+            print(f"{p.name:24} {p.default!s:10} {p.valid:28} {p.meaning}")
         return 0
     overrides = {}
     try:

@@ -61,8 +61,10 @@ class PiggybackModel(mesa.Model):
 
         self._build_population()
         self._observe(record=False)
-        self.datacollector = mesa.DataCollector(model_reporters={k: k for k in SUMMARY_KEYS if k != "steps"})
-        self.datacollector.collect(self)
+        # One row per step, after the step (not at initialisation): Mesa 3.3's batch_run
+        # reads row `steps - 1` as the final state, so an initial row would shift it by one.
+        # The `steps` column is the step number on every Mesa version.
+        self.datacollector = mesa.DataCollector(model_reporters={k: k for k in ("seed", *SUMMARY_KEYS)})
 
     # -- §5 initialisation ----------------------------------------------------------
     def _intent(self, high: bool) -> float:

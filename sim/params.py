@@ -8,7 +8,7 @@ ranges and meanings from :data:`PARAMS`. Nothing else lists parameters.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = [
@@ -32,7 +32,7 @@ class Param:
     kind: str  # "float" | "int" | "bool" | "choice"
     default: Any
     meaning: str
-    group: str
+    group: str = ""
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] | None = None
@@ -88,99 +88,127 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _f(name, default, low, high, meaning, group):
-    return Param(name, "float", float(default), meaning, group, float(low), float(high))
+def _f(name, default, low, high, meaning):
+    return Param(name, "float", float(default), meaning, low=float(low), high=float(high))
 
 
-def _i(name, default, low, high, meaning, group):
-    return Param(name, "int", int(default), meaning, group, low, high)
+def _i(name, default, low, high, meaning):
+    return Param(name, "int", int(default), meaning, low=low, high=high)
 
 
-def _b(name, default, meaning, group):
-    return Param(name, "bool", bool(default), meaning, group)
+def _b(name, default, meaning):
+    return Param(name, "bool", bool(default), meaning)
 
 
-def _c(name, default, choices, meaning, group):
-    return Param(name, "choice", default, meaning, group, choices=tuple(choices))
+def _c(name, default, choices, meaning):
+    return Param(name, "choice", default, meaning, choices=tuple(choices))
+
+
+def _group(group, *params):
+    return [replace(p, group=group) for p in params]
 
 
 _TABLE = [
-    # population (§2)
-    _i("n_mnes", 3, 1, 100, "number of MNEs (each has one headquarters)", "population"),
-    _i("n_markets", 4, 1, 200, "number of host markets; one subsidiary per MNE and market", "population"),
-    _i("n_smes", 60, 1, 200_000, "number of exporting SMEs", "population"),
-    _i("n_niches", 8, 1, 1000, "number of complementary product niches", "population"),
-    _i("contracts_per_sme", 1, 1, 200, "target export markets per SME (≤ n_markets), one agent in each", "population"),
-    # initial state (§5)
-    _c("initial_quadrant", "mixed", ("mixed",) + QUADRANTS, "quadrant every initial contract starts in, or mixed", "initial state"),
-    _f("p_explore", 0.5, 0, 1, "probability a subsidiary starts exploring (mixed start)", "initial state"),
-    _f("p_international", 0.5, 0, 1, "probability an SME starts internationally oriented (mixed start)", "initial state"),
-    _f("trust0", 0.3, 0, 1, "initial trust on both sides of a new contract", "initial state"),
-    _f("knowledge0", 0.0, 0, 1, "initial SME knowledge of each foreign market", "initial state"),
-    _f("voluntarism", 0.5, 0, 1, "mean SME voluntarism (Beta, concentration 10)", "initial state"),
-    _f("capability", 0.5, 0, 1, "mean SME absorptive capability (Beta, concentration 10)", "initial state"),
-    _f("boundary_spanning", 0.3, 0, 1, "mean boundary spanning of SMEs and subsidiaries (Beta, concentration 10)", "initial state"),
-    # market (§7.1)
-    _f("opportunity_rate", 2.0, 0, 100, "client requirements per market per step (Poisson mean)", "market"),
-    _f("detect_base", 0.6, 0, 1, "detection probability of a requirement at zero LoF", "market"),
-    _f("sale_value", 1.0, 0, 1000, "value of one solution sale to the dyad", "market"),
-    _f("lof0", 0.6, 0, 1, "initial (and resting) liability of foreignness of a subsidiary", "market"),
-    _f("lof_portfolio", 0.05, 0, 1, "LoF reduction per step at full niche coverage of the portfolio", "market"),
-    _f("lof_platform", 0.02, 0, 1, "LoF reduction per step from the electronic platform", "market"),
-    _f("lof_recovery", 0.01, 0, 1, "rate at which LoF creeps back toward lof0", "market"),
-    _b("platform", False, "MNEs interconnect their subsidiaries by an electronic platform", "market"),
-    _f("platform_boost", 0.3, 0, 1, "detection boost from pooled platform intelligence", "market"),
-    # contract (§7.3–7.5)
-    _f("capacity", 1.0, 0, 10, "attention a subsidiary divides across its principals per step", "contract"),
-    _f("effort_floor", 0.1, 0, 10, "effort weight of a contract regardless of trust", "contract"),
-    _f("voluntarism_pull", 1.0, 0, 10, "how strongly a voluntarist, communicating SME draws effort", "contract"),
-    _f("comm_min", 0.1, 0, 1, "communication at full trust (≤ comm_max)", "contract"),
-    _f("comm_max", 1.0, 0, 1, "communication at zero trust", "contract"),
-    _f("trust_gain", 0.08, 0, 1, "trust built per unit of communication", "contract"),
-    _f("success_gain", 0.05, 0, 1, "trust built by a sale", "contract"),
-    _f("trust_decay", 0.005, 0, 1, "trust lost per step to neglect", "contract"),
-    _f("frustration_erosion", 0.05, 0, 1, "trust lost per step at frustration ≥ 1", "contract"),
-    _f("comm_cost", 0.02, 0, 10, "cost of communication to each side per unit per step", "contract"),
-    _f("learning_rate", 0.05, 0, 1, "SME foreign-market learning rate through the contract", "contract"),
-    _f("value_q1", 1.0, 0, 100, "mean dyad value per step in Q1 (efficiency)", "contract"),
-    _f("value_q3", 2.0, 0, 100, "mean dyad value per step in Q3 (innovation)", "contract"),
-    _f("value_tension", 0.5, 0, 100, "mean dyad value per step in Q2 and Q4", "contract"),
-    _f("value_cv_q1", 0.1, 0, 10, "coefficient of variation of Q1 value (low variance)", "contract"),
-    _f("value_cv_q3", 0.5, 0, 10, "coefficient of variation of Q3 and tension value (higher variance)", "contract"),
-    # intent (§7.6)
-    _f("ambition_drift", 0.01, 0, 1, "rate at which SME ambition follows foreign-market knowledge", "intent"),
-    _f("pressure_rate", 0.02, 0, 1, "rate at which headquarters pressure lowers exploration", "intent"),
-    _f("hq_pressure", 0.5, 0, 1, "headquarters pressure toward exploitation", "intent"),
-    _f("ecosystem", 0.0, 0, 1, "headquarters' platform-ecosystem strategy (shelters exploration)", "intent"),
-    _f("intermediary", 0.0, 0, 1, "strength of the non-market intermediary in each market (0: none)", "intent"),
-    _f("intermediary_trust", 0.2, 0, 1, "initial trust an intermediary lends a contract it brokers, per unit strength", "intent"),
-    # exit / voice / loyalty (§7.7)
-    _f("frustration_threshold", 3.0, 0, 100, "frustration past which the thwarted party chooses", "exit/voice/loyalty"),
-    _f("frustration_decay", 0.1, 0, 1, "decay of frustration outside tension quadrants", "exit/voice/loyalty"),
-    _f("rationality", 4.0, 0, 100, "inverse temperature of logit choices", "exit/voice/loyalty"),
-    _f("loyalty_weight", 1.0, 0, 10, "utility weight of loyalty (trust × maturity)", "exit/voice/loyalty"),
-    _f("exit_cost", 0.5, 0, 10, "cost of exiting a contract", "exit/voice/loyalty"),
-    _f("voice_cost", 0.6, 0, 10, "cost of voicing", "exit/voice/loyalty"),
-    _f("voice_gain", 1.5, 0, 10, "utility of a successful voice", "exit/voice/loyalty"),
-    _f("voice_base", -1.0, -10, 10, "baseline log-odds of voice success", "exit/voice/loyalty"),
-    _f("voice_trust", 1.0, 0, 10, "log-odds of voice success per unit of the partner's trust", "exit/voice/loyalty"),
-    _f("voice_spanning", 1.0, 0, 10, "log-odds of voice success per unit of boundary spanning", "exit/voice/loyalty"),
-    _f("voice_ecosystem", 1.5, 0, 10, "log-odds of voice success per unit of HQ ecosystem strategy", "exit/voice/loyalty"),
-    _f("voice_intermediary", 1.5, 0, 10, "log-odds of voice success per unit of intermediary strength", "exit/voice/loyalty"),
-    _f("voice_h", 1.0, 0, 10, "weight of the voice hypothesis term H", "exit/voice/loyalty"),
-    _c("voice_hypothesis", "loyalty", ("loyalty", "exit_threat"), "voice works from loyalty, or from a credible exit threat", "exit/voice/loyalty"),
-    _f("loyalty_shift", 0.1, 0, 1, "intent the loyal party gives up per loyalty act", "exit/voice/loyalty"),
-    _f("voice_shift", 0.2, 0, 1, "intent (and trust, capability) a successful voice moves the partner uphill", "exit/voice/loyalty"),
-    _f("search_rate", 0.2, 0, 1, "probability per step an agentless SME searches in a target market", "exit/voice/loyalty"),
-    # run (§8)
-    _i("max_steps", 500, 1, 1_000_000, "steps at most (one step is one month)", "run"),
-    _i("burn_in", 50, 0, 1_000_000, "steps before settlement may be detected", "run"),
-    _i("settle_window", 50, 1, 1_000_000, "steps over which shares must stay within the tolerance", "run"),
-    _f("settle_tolerance", 0.05, 0, 1, "max − min band of every quadrant share over the window", "run"),
-    _f("dominance", 0.5, 0, 1, "share a quadrant needs to be the settled quadrant (else mixed)", "run"),
-    _b("stop_on_settle", True, "stop the run at settlement", "run"),
+    *_group(
+        "population",  # MODEL.md §2
+        _i("n_mnes", 3, 1, 100, "number of MNEs (each has one headquarters)"),
+        _i("n_markets", 4, 1, 200, "number of host markets; one subsidiary per MNE and market"),
+        _i("n_smes", 60, 1, 200_000, "number of exporting SMEs"),
+        _i("n_niches", 8, 1, 1000, "number of complementary product niches"),
+        _i("contracts_per_sme", 1, 1, 200, "target export markets per SME (≤ n_markets), one agent in each"),
+    ),
+    *_group(
+        "initial state",  # MODEL.md §5
+        _c("initial_quadrant", "mixed", ("mixed", *QUADRANTS), "quadrant every initial contract starts in, or mixed"),
+        _f("p_explore", 0.5, 0, 1, "probability a subsidiary starts exploring (mixed start)"),
+        _f("p_international", 0.5, 0, 1, "probability an SME starts internationally oriented (mixed start)"),
+        _f("trust0", 0.3, 0, 1, "initial trust on both sides of a new contract"),
+        _f("knowledge0", 0.0, 0, 1, "initial SME knowledge of each foreign market"),
+        _f("voluntarism", 0.5, 0, 1, "mean SME voluntarism (Beta, concentration 10)"),
+        _f("capability", 0.5, 0, 1, "mean SME absorptive capability (Beta, concentration 10)"),
+        _f("boundary_spanning", 0.3, 0, 1, "mean boundary spanning of SMEs and subsidiaries (Beta, concentration 10)"),
+    ),
+    *_group(
+        "market",  # MODEL.md §7.1
+        _f("opportunity_rate", 2.0, 0, 100, "client requirements per market per step (Poisson mean)"),
+        _f("detect_base", 0.6, 0, 1, "detection probability of a requirement at zero LoF"),
+        _f("sale_value", 1.0, 0, 1000, "value of one solution sale to the dyad"),
+        _f("lof0", 0.6, 0, 1, "initial (and resting) liability of foreignness of a subsidiary"),
+        _f("lof_portfolio", 0.05, 0, 1, "LoF reduction per step at full niche coverage of the portfolio"),
+        _f("lof_platform", 0.02, 0, 1, "LoF reduction per step from the electronic platform"),
+        _f("lof_recovery", 0.01, 0, 1, "rate at which LoF creeps back toward lof0"),
+        _b("platform", False, "MNEs interconnect their subsidiaries by an electronic platform"),
+        _f("platform_boost", 0.3, 0, 1, "detection boost from pooled platform intelligence"),
+    ),
+    *_group(
+        "contract",  # MODEL.md §7.3–7.5
+        _f("capacity", 1.0, 0, 10, "attention a subsidiary divides across its principals per step"),
+        _f("effort_floor", 0.1, 0, 10, "effort weight of a contract regardless of trust"),
+        _f("voluntarism_pull", 1.0, 0, 10, "how strongly a voluntarist, communicating SME draws effort"),
+        _f("comm_min", 0.1, 0, 1, "communication at full trust (≤ comm_max)"),
+        _f("comm_max", 1.0, 0, 1, "communication at zero trust"),
+        _f("trust_gain", 0.08, 0, 1, "trust built per unit of communication"),
+        _f("success_gain", 0.05, 0, 1, "trust built by a sale"),
+        _f("trust_decay", 0.005, 0, 1, "trust lost per step to neglect"),
+        _f("frustration_erosion", 0.05, 0, 1, "trust lost per step at frustration ≥ 1"),
+        _f("comm_cost", 0.02, 0, 10, "cost of communication to each side per unit per step"),
+        _f("learning_rate", 0.05, 0, 1, "SME foreign-market learning rate through the contract"),
+        _f("value_q1", 1.0, 0, 100, "mean dyad value per step in Q1 (efficiency)"),
+        _f("value_q3", 2.0, 0, 100, "mean dyad value per step in Q3 (innovation)"),
+        _f("value_tension", 0.5, 0, 100, "mean dyad value per step in Q2 and Q4"),
+        _f("value_cv_q1", 0.1, 0, 10, "coefficient of variation of Q1 value (low variance)"),
+        _f("value_cv_q3", 0.5, 0, 10, "coefficient of variation of Q3 and tension value (higher variance)"),
+    ),
+    *_group(
+        "intent",  # MODEL.md §7.6
+        _f("ambition_drift", 0.01, 0, 1, "rate at which SME ambition follows foreign-market knowledge"),
+        _f("pressure_rate", 0.02, 0, 1, "rate at which headquarters pressure lowers exploration"),
+        _f("hq_pressure", 0.5, 0, 1, "headquarters pressure toward exploitation"),
+        _f("ecosystem", 0.0, 0, 1, "headquarters' platform-ecosystem strategy (shelters exploration)"),
+        _f("intermediary", 0.0, 0, 1, "strength of the non-market intermediary in each market (0: none)"),
+        _f(
+            "intermediary_trust",
+            0.2,
+            0,
+            1,
+            "initial trust an intermediary lends a contract it brokers, per unit strength",
+        ),
+    ),
+    *_group(
+        "exit/voice/loyalty",  # MODEL.md §7.7
+        _f("frustration_threshold", 3.0, 0, 100, "frustration past which the thwarted party chooses"),
+        _f("frustration_decay", 0.1, 0, 1, "decay of frustration outside tension quadrants"),
+        _f("rationality", 4.0, 0, 100, "inverse temperature of logit choices"),
+        _f("loyalty_weight", 1.0, 0, 10, "utility weight of loyalty (trust × maturity)"),
+        _f("exit_cost", 0.5, 0, 10, "cost of exiting a contract"),
+        _f("voice_cost", 0.6, 0, 10, "cost of voicing"),
+        _f("voice_gain", 1.5, 0, 10, "utility of a successful voice"),
+        _f("voice_base", -1.0, -10, 10, "baseline log-odds of voice success"),
+        _f("voice_trust", 1.0, 0, 10, "log-odds of voice success per unit of the partner's trust"),
+        _f("voice_spanning", 1.0, 0, 10, "log-odds of voice success per unit of boundary spanning"),
+        _f("voice_ecosystem", 1.5, 0, 10, "log-odds of voice success per unit of HQ ecosystem strategy"),
+        _f("voice_intermediary", 1.5, 0, 10, "log-odds of voice success per unit of intermediary strength"),
+        _f("voice_h", 1.0, 0, 10, "weight of the voice hypothesis term H"),
+        _c(
+            "voice_hypothesis",
+            "loyalty",
+            ("loyalty", "exit_threat"),
+            "voice works from loyalty, or from a credible exit threat",
+        ),
+        _f("loyalty_shift", 0.1, 0, 1, "intent the loyal party gives up per loyalty act"),
+        _f("voice_shift", 0.2, 0, 1, "intent (and trust, capability) a successful voice moves the partner uphill"),
+        _f("search_rate", 0.2, 0, 1, "probability per step an agentless SME searches in a target market"),
+    ),
+    *_group(
+        "run",  # MODEL.md §8
+        _i("max_steps", 500, 1, 1_000_000, "steps at most (one step is one month)"),
+        _i("burn_in", 50, 0, 1_000_000, "steps before settlement may be detected"),
+        _i("settle_window", 50, 1, 1_000_000, "steps over which shares must stay within the tolerance"),
+        _f("settle_tolerance", 0.05, 0, 1, "max − min band of every quadrant share over the window"),
+        _f("dominance", 0.5, 0, 1, "share a quadrant needs to be the settled quadrant (else mixed)"),
+        _b("stop_on_settle", True, "stop the run at settlement"),
+    ),
 ]
-
 PARAMS: dict[str, Param] = {p.name: p for p in _TABLE}
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _TABLE))
 

@@ -1,0 +1,290 @@
+"""Interactive dashboard (issue #4): ``make app`` or ``solara run sim/app.py``.
+
+The model has no grid, so Mesa's space component does not fit: the network of
+subsidiaries and SMEs is a custom matplotlib component on a fixed ring layout; the time
+series are Mesa's plot components over the model's DataCollector. Every control is built
+from the parameter table (:data:`sim.params.PARAMS`). Works on Mesa 3.3 and 3.5.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+
+import solara
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from mesa.visualization import SolaraViz, make_plot_component
+from mesa.visualization.components import AgentPortrayalStyle
+from mesa.visualization.utils import update_counter
+
+from sim.agents import Subsidiary
+from sim.model import PiggybackModel
+from sim.observe import PATH_ACTIONS, PATH_NAMES
+from sim.params import PARAMS
+
+SEED = 1
+QUADRANT_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")  # Q1..Q4, in every view
+QUADRANT_NAMES = ("exploit × domestic", "exploit × international", "explore × international", "explore × domestic")
+PATH_MOVES = {"A": "Q2→Q1", "B": "Q4→Q1", "C": "Q2→Q3", "D": "Q4→Q3"}
+ACTION_COLORS = {"loyalty": "tab:gray", "voice": "gold", "exit": "black", "drift": "tab:cyan"}
+INTENT_CMAP = "viridis"
+MNE_MARKERS = "sD^vph8*"
+RECENT = 6  # steps a party's exit / voice / loyalty stays outlined in the network
+
+CONTROLS = (
+    "initial_quadrant", "hq_pressure", "ecosystem", "intermediary", "exit_cost", "voice_cost", "voluntarism",
+    "platform", "voice_hypothesis", "stop_on_settle", "n_mnes", "n_markets", "n_smes", "n_niches",
+    "contracts_per_sme",
+)  # fmt: skip
+# Slider maxima a browser can still draw: a UI choice, not a limit of the model (see PARAMS for that).
+UI_MAX = {"n_mnes": 6, "n_markets": 8, "n_smes": 300, "n_niches": 24, "contracts_per_sme": 4}
+
+
+def control(name: str) -> dict:
+    """A Mesa ``model_params`` entry for one parameter, its range read from the table."""
+    p = PARAMS[name]
+    if p.kind == "bool":
+        return {"type": "Checkbox", "value": p.default, "label": name}
+    if p.kind == "choice":
+        return {"type": "Select", "value": p.default, "values": list(p.choices), "label": name}
+    high = min(p.high, UI_MAX.get(name, p.high))
+    if p.kind == "int":
+        return {"type": "SliderInt", "value": p.default, "min": int(p.low), "max": int(high), "step": 1, "label": name}
+    step = (high - p.low) / 100
+    return {"type": "SliderFloat", "value": p.default, "min": p.low, "max": high, "step": step, "label": name}
+
+
+model_params = {
+    "rng": {"type": "InputText", "value": SEED, "label": "seed (empty: random)"},
+    **{name: control(name) for name in CONTROLS},
+}
+
+
+class DashboardModel(PiggybackModel):
+    """The model as the dashboard drives it: a seed typed as text, and who chose what, when.
+
+    ``**kwargs`` (not ``**params``) because Mesa 3.3's SolaraViz accepts extra parameters
+    only through a catch-all named ``kwargs``.
+    """
+
+    def __init__(self, rng=SEED, **kwargs) -> None:
+        text = "" if rng is None else str(rng).strip()
+        # the two sliders cannot express contracts_per_sme ≤ n_markets: clamp rather than fail on reset
+        n_markets = kwargs.get("n_markets", PARAMS["n_markets"].default)
+        if kwargs.get("contracts_per_sme", 1) > n_markets:
+            kwargs["contracts_per_sme"] = n_markets
+        super().__init__(rng=int(text) if text else None, **kwargs)
+        self.acted: dict[int, tuple[str, int]] = {}  # unique_id -> (exit | voice | loyalty, step)
+        for party in (*self.subsidiaries, *self.smes):
+            party.respond_to_tension = self._recording(party)
+
+    def _recording(self, party):
+        """Wrap a party's §7.7 choice to record which action it took (the model counts only totals)."""
+        respond = party.respond_to_tension
+
+        def recorded(*args, **kwargs):
+            before = (self.exits, self.voices, self.loyalty_acts)
+            out = respond(*args, **kwargs)
+            after = (self.exits, self.voices, self.loyalty_acts)
+            for action, b, a in zip(("exit", "voice", "loyalty"), before, after, strict=True):
+                if a != b:
+                    self.acted[party.unique_id] = (action, self.steps)
+            return out
+
+        return recorded
+
+
+# -- network view -------------------------------------------------------------------
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def layout(model: PiggybackModel) -> dict[int, tuple[float, float]]:
+    """Fixed node positions, computed once per model (no force layout per step).
+
+    Each market owns a sector: its subsidiaries on the inner ring (MNEs side by side), the
+    SMEs whose first target it is on two outer rings, sorted by niche.
+    """
+    pos = _LAYOUTS.get(model)
+    if pos is None:
+        n = len(model.subs_by_market)
+        smes_by_market = [[] for _ in range(n)]
+        for sme in sorted(model.smes, key=lambda s: s.niche):
+            smes_by_market[sme.targets[0]].append(sme)
+        pos = {}
+        for m in range(n):
+            for agents, radius, stagger in ((model.subs_by_market[m], 1.0, 0.0), (smes_by_market[m], 2.0, 0.3)):
+                for i, agent in enumerate(agents):
+                    angle = 2 * math.pi * (m + 0.1 + 0.8 * (i + 0.5) / len(agents)) / n
+                    r = radius + stagger * (i % 2)
+                    pos[agent.unique_id] = (r * math.cos(angle), r * math.sin(angle))
+        _LAYOUTS[model] = pos
+    return pos
+
+
+def agent_portrayal(agent) -> AgentPortrayalStyle:
+    """Mesa's portrayal of a subsidiary (marker per MNE) or an SME (circle); colour = intent."""
+    model = agent.model
+    x, y = layout(model)[agent.unique_id]
+    if isinstance(agent, Subsidiary):
+        marker = MNE_MARKERS[model.headquarters.index(agent.hq) % len(MNE_MARKERS)]
+        style = AgentPortrayalStyle(x, y, agent.exploration, marker, 160, 3, edgecolors="white", linewidths=1.0)
+    else:
+        size = max(12.0, min(60.0, 3000.0 / len(model.smes)))
+        style = AgentPortrayalStyle(x, y, agent.ambition, "o", size, 2, edgecolors="white", linewidths=0.5)
+    action, step = getattr(model, "acted", {}).get(agent.unique_id, (None, -RECENT))
+    if model.steps - step < RECENT:  # outline who just chose exit, voice or loyalty
+        style.update(("edgecolors", ACTION_COLORS[action]), ("linewidths", 2.5))
+    return style
+
+
+def draw_network(model: PiggybackModel, ax) -> None:
+    """Contracts as edges (colour: quadrant, width: mean trust), agents as portrayed."""
+    pos = layout(model)
+    contracts = list(model.book.active.values())
+    edges = LineCollection(
+        [(pos[c.sub.unique_id], pos[c.sme.unique_id]) for c in contracts],
+        colors=[QUADRANT_COLORS[c.quadrant - 1] for c in contracts],
+        linewidths=[0.5 + 3.0 * c.trust_mean for c in contracts],
+        alpha=0.75,
+        zorder=1,
+    )
+    ax.add_collection(edges)
+    groups: dict[str, list[AgentPortrayalStyle]] = {}
+    for agent in (*model.subsidiaries, *model.smes):
+        style = agent_portrayal(agent)
+        groups.setdefault(style.marker, []).append(style)
+    for marker, styles in groups.items():
+        ax.scatter(
+            [s.x for s in styles],
+            [s.y for s in styles],
+            c=[s.color for s in styles],
+            s=[s.size for s in styles],
+            edgecolors=[s.edgecolors for s in styles],
+            linewidths=[s.linewidths for s in styles],
+            marker=marker,
+            zorder=styles[0].zorder,
+            cmap=INTENT_CMAP,
+            vmin=0.0,
+            vmax=1.0,
+        )
+    n = len(model.subs_by_market)
+    for m in range(n):
+        angle = 2 * math.pi * (m + 0.5) / n
+        ax.text(2.75 * math.cos(angle), 2.75 * math.sin(angle), f"market {m}", ha="center", va="center", fontsize=9)
+    ax.set_xlim(-3.1, 3.1)
+    ax.set_ylim(-3.1, 3.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def _legend(model: PiggybackModel) -> list[Line2D]:
+    quadrants = [
+        Line2D([], [], color=c, lw=3, label=f"Q{i + 1} {name}")
+        for i, (c, name) in enumerate(zip(QUADRANT_COLORS, QUADRANT_NAMES, strict=True))
+    ]
+    mnes = [
+        Line2D([], [], ls="", marker=m, color="gray", ms=8, label=f"MNE {i} subsidiary")
+        for i, m in enumerate(MNE_MARKERS[: len(model.headquarters)])
+    ]
+    sme = Line2D([], [], ls="", marker="o", color="gray", ms=6, label="SME")
+    actions = [
+        Line2D([], [], ls="", marker="o", mfc="white", mec=ACTION_COLORS[a], mew=2.5, ms=8, label=f"{a}, last {RECENT}")
+        for a in ("exit", "voice", "loyalty")
+    ]
+    return [*quadrants, *mnes, sme, *actions]
+
+
+def network_figure(model: PiggybackModel) -> Figure:
+    fig = Figure(figsize=(8.5, 6.5), layout="constrained")
+    ax = fig.add_subplot()
+    draw_network(model, ax)
+    ax.legend(handles=_legend(model), loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    nodes = ax.collections[-1]  # any node scatter carries the intent colormap
+    fig.colorbar(nodes, ax=ax, shrink=0.45, location="left", label="intent: exploration (subs), ambition (SMEs)")
+    ax.set_title("contracts (edge width: trust)", fontsize=10)
+    return fig
+
+
+def status(model: PiggybackModel) -> str:
+    settled = f"settled in {model.quadrant} at step {model.settle_step}" if model.settled else "not settled"
+    return (
+        f"Step {model.steps} · {model.contracts} contracts · exits {model.exits} · voices {model.voices} "
+        f"({model.voice_successes} succeeded) · loyalty {model.loyalty_acts} · {settled}"
+    )
+
+
+@solara.component
+def NetworkView(model):
+    update_counter.get()  # re-render after every step
+    with solara.Column():
+        solara.Text(status(model), classes=["piggyback-status"])
+        solara.FigureMatplotlib(network_figure(model), format="png", dependencies=[model, model.steps])
+
+
+# -- paths ---------------------------------------------------------------------------
+def paths_figure(model: PiggybackModel) -> Figure:
+    """Cumulative path events A–D, stacked by the action behind them (§8)."""
+    fig = Figure(layout="constrained")
+    ax = fig.add_subplot()
+    labels = [f"{p}\n{PATH_MOVES[p]}" for p in PATH_NAMES]
+    bottom = [0] * len(PATH_NAMES)
+    for action in PATH_ACTIONS:
+        counts = [getattr(model, f"path_{p}_{action}") for p in PATH_NAMES]
+        ax.bar(labels, counts, bottom=bottom, color=ACTION_COLORS[action], label=action)
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    ax.set_ylabel("cumulative events")
+    ax.set_title("paths by action (A, B downhill to Q1; C, D uphill to Q3)", fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+@solara.component
+def PathsView(model):
+    update_counter.get()
+    solara.FigureMatplotlib(paths_figure(model), format="png", dependencies=[model, model.steps])
+
+
+# -- time series (Mesa's plot components over the DataCollector) ---------------------
+def _titled(title: str, ylim: tuple[float, float] | None = None, labels: list[str] | None = None):
+    def post_process(ax):
+        ax.set_title(title, fontsize=10)
+        if ylim:
+            ax.set_ylim(*ylim)
+        if labels:
+            ax.legend(labels, loc="upper left", fontsize=8)
+
+    return post_process
+
+
+SharePlot, _ = make_plot_component(
+    {f"share_Q{i + 1}": c for i, c in enumerate(QUADRANT_COLORS)},
+    post_process=_titled(
+        "quadrant shares of active contracts", (0, 1), [f"Q{i + 1} {n}" for i, n in enumerate(QUADRANT_NAMES)]
+    ),
+)
+TrustPlot, _ = make_plot_component(
+    {"mean_trust": "tab:purple", "mean_communication": "tab:brown"},
+    post_process=_titled("trust and communication (means over contracts)", (0, 1), ["trust", "communication"]),
+)
+LofPlot, _ = make_plot_component(
+    {"mean_lof": "tab:gray"}, post_process=_titled("liability of foreignness (mean over subsidiaries)", (0, 1))
+)
+
+
+@solara.component
+def ShareView(model):
+    update_counter.get()
+    with solara.Column(classes=["piggyback-shares"]):  # a handle for the browser test
+        SharePlot(model)
+
+
+model = DashboardModel(**{k: v["value"] for k, v in model_params.items()})
+page = SolaraViz(
+    model,
+    components=[NetworkView, ShareView, TrustPlot, PathsView, LofPlot],
+    model_params=model_params,
+    name="Piggyback partnerships: MNE subsidiaries and SMEs",
+)
+page  # noqa: B018
