@@ -1,0 +1,377 @@
+"""The experiment runner: designs, seeding across executors, resume after SIGKILL, atomic writes,
+CLI errors, plots. Tiny sweeps (20 SMEs, ≤ 60 steps) keep the module fast; nothing is timed."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from experiments import analysis, config, designs, runner, store
+from experiments.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_BASE = {"n_smes": 20, "burn_in": 10, "settle_window": 10}
+
+
+def tiny_toml(tmp_path: Path, name: str = "tiny", body: str | None = None, **extra) -> Path:
+    body = body or textwrap.dedent(
+        """
+        [design]
+        type = "grid"
+        [design.parameters]
+        voice_cost = [0.1, 1.0]
+        initial_quadrant = ["mixed", "Q2"]
+        [outputs]
+        step_sample = 1
+        metrics = ["mean_trust", "survival"]
+        """
+    )
+    head = {"name": f'"{name}"', "replicates": 3, "max_steps": 60, "entropy": 42, **extra}
+    text = "\n".join(f"{k} = {v}" for k, v in head.items())
+    text += "\n[base]\n" + "\n".join(f"{k} = {v}" for k, v in TINY_BASE.items()) + "\n" + body
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-m", "experiments", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def sorted_rows(directory: Path) -> list[list[str]]:
+    with open(directory / store.RUNS, newline="") as fh:
+        rows = list(csv.reader(fh))
+    return [rows[0], *sorted(rows[1:])]
+
+
+# ------------------------------------------------------------------------------------------- designs
+def _exp(design: str, parameters: dict, **kw) -> config.Experiment:
+    raw = {"name": "d", "entropy": 7, "base": dict(TINY_BASE),
+           "design": {"type": design, "parameters": parameters, **kw}}
+    return config.from_dict(raw)
+
+
+def test_grid_is_the_full_factorial_in_definition_order():
+    d = designs.make(_exp("grid", {"voice_cost": [0.1, 1.0, 2.0], "platform": [False, True]}))
+    assert len(d.points) == 6
+    assert d.points[0] == {"voice_cost": 0.1, "platform": False}
+    assert d.points[1] == {"voice_cost": 0.1, "platform": True}
+    assert {(p["voice_cost"], p["platform"]) for p in d.points} == {
+        (v, b) for v in (0.1, 1.0, 2.0) for b in (False, True)
+    }
+
+
+def test_oat_varies_one_parameter_at_a_time_around_the_base():
+    exp = _exp("oat", {"voice_cost": [0.1, 0.6, 2.0], "n_mnes": [1, 3, 5]})
+    d = designs.make(exp)
+    base = d.points[0]
+    assert base == {"voice_cost": 0.6, "n_mnes": 3}  # the defaults: each base value appears once
+    assert len(d.points) == 1 + 2 + 2
+    for p in d.points[1:]:
+        assert sum(p[k] != base[k] for k in base) == 1
+
+
+@pytest.mark.parametrize("kind, samples, expected", [("lhs", 12, 12), ("sobol", 8, 8 * (3 + 2)), ("morris", 4, 4 * 4)])
+def test_sampled_designs_stay_in_range_and_are_reproducible(kind, samples, expected):
+    params = {"voice_cost": [0.05, 2.0], "ecosystem": [0.0, 1.0], "n_mnes": [1, 6]}
+    d1 = designs.make(_exp(kind, params, samples=samples))
+    d2 = designs.make(_exp(kind, params, samples=samples))
+    assert len(d1.points) == expected and d1.points == d2.points
+    for p in d1.points:
+        assert 0.05 <= p["voice_cost"] <= 2.0 and 0.0 <= p["ecosystem"] <= 1.0
+        assert isinstance(p["n_mnes"], int) and 1 <= p["n_mnes"] <= 6
+    if kind == "lhs":  # one sample in each of the n strata of every dimension
+        strata = np.floor((np.array([p["ecosystem"] for p in d1.points])) * samples).astype(int)
+        assert sorted(strata) == list(range(samples))
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        ({"no_such_param": [1, 2]}, "unknown parameter"),
+        ({"voice_cost": [0.1, 99.0]}, "voice_cost"),
+        ({"initial_quadrant": ["Q5"]}, "initial_quadrant"),
+    ],
+)
+def test_design_parameters_are_validated_against_the_table(parameters, message):
+    with pytest.raises(config.ConfigError, match=message):
+        _exp("grid", parameters)
+
+
+def test_ranges_need_numeric_parameters_and_low_below_high():
+    with pytest.raises(config.ConfigError, match="numeric"):
+        _exp("lhs", {"platform": [0, 1]}, samples=4)
+    with pytest.raises(config.ConfigError, match="low < high"):
+        _exp("lhs", {"ecosystem": [1.0, 0.0]}, samples=4)
+    with pytest.raises(config.ConfigError, match="power of 2"):
+        _exp("sobol", {"ecosystem": [0.0, 1.0]}, samples=6)
+
+
+def test_shipped_experiments_are_valid():
+    for path in config.all_configs():
+        exp = config.load(str(path))
+        assert exp.entropy is not None, f"{path.name}: shipped experiments fix their root entropy"
+        designs.make(exp)
+
+
+# ------------------------------------------------------------------------------------------- seeding
+def test_run_seeds_depend_only_on_entropy_point_and_replicate():
+    seeds = {designs.run_seed(42, j, r) for j in range(20) for r in range(20)}
+    assert len(seeds) == 400
+    assert designs.run_seed(42, 3, 5) == designs.run_seed(42, 3, 5) != designs.run_seed(43, 3, 5)
+    assert all(0 <= s < 2**63 for s in seeds)
+
+
+def test_runs_identical_for_serial_two_workers_and_dask(tmp_path):
+    toml = tiny_toml(tmp_path)
+    outs = {}
+    executors = {"serial": lambda: runner.SerialExecutor(), "pool2": lambda: runner.PoolExecutor(2)}
+    try:
+        import distributed  # noqa: F401
+
+        executors["dask"] = lambda: runner.DaskExecutor(workers=2, processes=True)
+    except ImportError:
+        pass
+    for label, make in executors.items():
+        exp = config.load(str(toml))
+        executor = make()
+        try:
+            res = runner.run_experiment(exp, executor, out=tmp_path / label, progress=False)
+        finally:
+            executor.close()
+        assert res.ran == 12 and res.failed == 0
+        outs[label] = sorted_rows(tmp_path / label)
+    reference = outs.pop("serial")
+    for label, rows in outs.items():
+        assert rows == reference, f"{label} differs from serial"
+    for label in ("pool2", "dask"):  # the step-data sample too
+        if (tmp_path / label).exists():
+            for f in (tmp_path / "serial" / store.STEPS).iterdir():
+                assert f.read_bytes() == (tmp_path / label / store.STEPS / f.name).read_bytes()
+    if "dask" not in executors:
+        pytest.skip("dask.distributed is not importable: the Dask LocalCluster leg was not run")
+
+
+def test_adaptive_replicates_stop_at_target_or_cap(tmp_path):
+    toml = tiny_toml(tmp_path, body=textwrap.dedent(
+        """
+        [design]
+        type = "grid"
+        [design.parameters]
+        voice_cost = [0.1, 1.0]
+        [adaptive]
+        halfwidth = 0.3
+        max_replicates = 9
+        batch = 2
+        """
+    ))
+    exp = config.load(str(toml))
+    res = runner.run_experiment(exp, runner.SerialExecutor(), out=tmp_path / "a", progress=False)
+    runs = store.load_runs(tmp_path / "a")
+    for j, n in res.replicates.items():
+        outcomes = list(runs.loc[runs["point"] == j, "quadrant"])
+        assert len(outcomes) == n and 3 <= n <= 9
+        assert n == 9 or runner.max_halfwidth(outcomes) <= 0.3
+        if n > 3:  # it was extended only because the previous round was too wide
+            assert runner.max_halfwidth(outcomes[: n - 2]) > 0.3
+
+
+# ------------------------------------------------------------------------------------------- resume
+def test_resume_after_sigkill_runs_everything_exactly_once(tmp_path):
+    body = textwrap.dedent(
+        """
+        [design]
+        type = "grid"
+        [design.parameters]
+        voice_cost = [0.1, 0.5, 1.0, 2.0]
+        initial_quadrant = ["mixed", "Q2", "Q4"]
+        [outputs]
+        step_sample = 1
+        """
+    )
+    toml = tiny_toml(tmp_path, body=body, replicates=8, max_steps=120)  # 96 runs
+    out = tmp_path / "r"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    args = ["run", str(toml), "--out", str(out), "--workers", "2", "--quiet", "--set", "stop_on_settle=false"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments", *args],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    runs_file = out / store.RUNS
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if runs_file.exists() and runs_file.read_bytes().count(b"\n") > 10:
+            break
+        time.sleep(0.01)
+    killed_midway = proc.poll() is None
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole job: runner, forkserver and workers
+    proc.wait(timeout=30)
+    before = runs_file.read_bytes().count(b"\n") - 1 if runs_file.exists() else 0
+
+    again = run_cli(*args, "--no-plots", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    ids = [row[0] for row in sorted_rows(out)[1:]]
+    assert len(ids) == len(set(ids)) == 96
+    assert ids == sorted(store.run_id(j, r) for j in range(12) for r in range(8))
+    assert killed_midway, "the sweep finished before it could be killed"
+    assert 0 < before < 96 and f"{before} already done" in again.stdout
+
+    # and the resumed file equals an uninterrupted run of the same definition
+    exp = config.load(str(toml), overrides={"stop_on_settle": False})
+    ref = runner.run_experiment(exp, runner.SerialExecutor(), out=tmp_path / "ref", progress=False)
+    assert ref.ran == 96
+    assert sorted_rows(out) == sorted_rows(tmp_path / "ref")
+    manifest = store.read_json(out / store.MANIFEST)
+    assert manifest["runs"]["done"] == 96 and manifest["status"] == "complete"
+    assert manifest["root_entropy"] == 42 and len(manifest["sessions"]) >= 2
+
+
+def test_resume_refuses_a_folder_of_another_definition(tmp_path):
+    toml = tiny_toml(tmp_path)
+    runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=tmp_path / "o", progress=False)
+    other = config.load(str(toml), overrides={"n_smes": 25})
+    with pytest.raises(runner.RunnerError, match="different definition"):
+        runner.prepare(other, tmp_path / "o")
+
+
+def test_torn_last_line_is_cut_and_the_run_redone(tmp_path):
+    toml = tiny_toml(tmp_path)
+    out = tmp_path / "t"
+    runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
+    full = sorted_rows(out)
+    data = (out / store.RUNS).read_bytes()
+    cut = data.rstrip(b"\n").rfind(b"\n")
+    (out / store.RUNS).write_bytes(data[: cut + 40])  # last row torn mid-way, as by SIGKILL during a write
+    res = runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
+    assert res.ran == 1 and res.skipped == 11
+    assert sorted_rows(out) == full
+
+
+# ------------------------------------------------------------------------------------------- atomic writes
+def test_atomic_write_leaves_old_file_and_no_temp_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "manifest.json"
+    store.atomic_write_json(target, {"v": 1})
+
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        store.atomic_write_json(target, {"v": 2})
+    monkeypatch.undo()
+    assert store.read_json(target) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    target = tmp_path / "summary.csv"
+    store.atomic_write_text(target, "a\n" * 1000)
+    store.atomic_write_text(target, "b\n")
+    assert target.read_text() == "b\n"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+# ------------------------------------------------------------------------------------------- CLI errors
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["run", "no_such_experiment"], "unknown experiment"),
+        (["run", "BAD.toml"], "bad TOML"),
+        (["run", "baseline", "--set", "no_such_param=1"], "unknown parameter"),
+        (["run", "baseline", "--set", "voice_cost=99"], "voice_cost"),
+        (["run", "baseline", "--set", "voice_cost"], "name=value"),
+        (["run", "RANGE.toml"], "voice_cost"),
+        (["run", "baseline", "--replicates", "0"], "replicates"),
+        (["run", "baseline", "--workers", "zero"], "workers"),
+        (["frobnicate"], "invalid choice"),
+        (["plot", "never_run"], "never_run"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2_nothing_written(tmp_path, monkeypatch, capsys, args, needle):
+    (tmp_path / "BAD.toml").write_text('name = "bad"\n[design\n')
+    tiny_toml(tmp_path, name="RANGE", body='[design]\ntype = "grid"\n[design.parameters]\nvoice_cost = [0.1, 11.0]\n')
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("python -m experiments: error:") and needle in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_cli_process_exit_code_and_single_line(tmp_path):
+    res = run_cli("run", "no_such_experiment", cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "unknown experiment" in res.stderr
+    assert not (tmp_path / "results").exists()
+
+
+# ------------------------------------------------------------------------------------------- analysis and plots
+def test_wilson_interval_matches_known_values():
+    lo, hi = runner.wilson(np.array([0, 5, 10]), 10)
+    assert lo[0] == 0 and hi[0] == pytest.approx(0.2775, abs=1e-4)
+    assert (lo[1], hi[1]) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))
+    assert hi[2] == pytest.approx(1) and lo[2] == pytest.approx(0.7225, abs=1e-4)
+
+
+def _is_png(path: Path) -> bool:
+    import matplotlib.image as mpimg
+
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and mpimg.imread(path).size > 0
+
+
+def test_plots_render_from_a_small_saved_result(tmp_path, monkeypatch, capsys):
+    toml = tiny_toml(tmp_path)
+    out = tmp_path / "p"
+    exp = config.load(str(toml))
+    runner.run_experiment(exp, runner.SerialExecutor(), out=out, progress=False)
+    summary = analysis.analyse(out, exp, designs.make(exp))["summary"]
+    assert list(summary["n"]) == [3, 3, 3, 3]
+    freq = summary[[f"freq_{o}" for o in config.OUTCOMES]].sum(axis=1)
+    assert np.allclose(freq, 1.0)
+    monkeypatch.chdir(tmp_path)
+    assert main(["plot", "tiny", "--out", str(out)]) == 0
+    for stem in ("frequencies", "frequencies_ci", "timeseries", "paths", "metrics"):
+        assert _is_png(out / f"{stem}.png"), stem
+        assert ET.parse(out / f"{stem}.svg").getroot().tag.endswith("svg")
+    # without the raw runs (as committed), plot re-draws from the saved tables
+    (out / store.RUNS).unlink()
+    for f in out.glob("*.png"):
+        f.unlink()
+    assert main(["plot", "tiny", "--out", str(out)]) == 0
+    assert _is_png(out / "paths.png") and _is_png(out / "timeseries.png")
+    assert main(["show", "tiny", "--out", str(out)]) == 0
+    assert "Q1" in capsys.readouterr().out
+
+
+def test_sobol_and_phase_map(tmp_path):
+    body = textwrap.dedent(
+        """
+        [design]
+        type = "sobol"
+        samples = 4
+        target = "Q1"
+        [design.parameters]
+        voice_cost = [0.05, 2.0]
+        ecosystem = [0.0, 1.0]
+        """
+    )
+    toml = tiny_toml(tmp_path, name="sob", body=body, replicates=1)
+    assert main(["run", str(toml), "--out", str(tmp_path / "s"), "--workers", "2", "--quiet"]) == 0
+    sens = (tmp_path / "s" / analysis.SENSITIVITY).read_text()
+    assert "voice_cost" in sens and "ST_conf" in sens
+    assert _is_png(tmp_path / "s" / "sobol.png")
+    assert _is_png(tmp_path / "s" / "phase_map.png")  # scattered: a sampled design
