@@ -75,7 +75,7 @@ def _facets(summary: pd.DataFrame, keys: list[str]) -> list[tuple[str, pd.DataFr
 def _grid(n: int, w: float = 4.2, h: float = 3.2):
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, h * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, h * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -109,15 +109,15 @@ def frequency_bars(summary: pd.DataFrame, names: list[str], directory: Path, x: 
             bottom += f
         ax.set_xticks(pos, labels, rotation=0 if x and len(g) <= 8 else 60, ha="center" if x else "right",
                       fontsize=8)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel("share of runs")
         ax.set_xlabel(x or "")
         ax.set_title(ptitle, fontsize=9, pad=10)
         for i, n in enumerate(g["n"]):
             ax.text(i, 1.005, f"n={n}", ha="center", va="bottom", fontsize=6, color="#555")
     handles = [Patch(color=COLOURS[o], label=o) for o in OUTCOMES]
-    fig.legend(handles=handles, loc="upper center", ncol=6, bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
-    fig.suptitle(title + ": settled quadrant per point" if title else "Settled quadrant per point", y=1.04)
+    fig.legend(handles=handles, loc="upper center", ncol=6, bbox_to_anchor=(0.5, 1.06), frameon=False, fontsize=8)
+    fig.suptitle(title + ": settled quadrant per point" if title else "Settled quadrant per point", y=1.1)
     return save(fig, directory, "frequencies")
 
 
@@ -135,13 +135,13 @@ def frequency_lines(summary: pd.DataFrame, names: list[str], directory: Path, x:
                 continue
             ax.plot(g[x], g[f"freq_{o}"], marker="o", ms=3, color=COLOURS[o], label=o)
             ax.fill_between(g[x], g[f"freq_{o}_lo"], g[f"freq_{o}_hi"], color=COLOURS[o], alpha=0.18, lw=0)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel(x)
         ax.set_ylabel("share of runs (95 % Wilson CI)")
         ax.set_title(ptitle, fontsize=9)
     handles = [Patch(color=COLOURS[o], label=o) for o in OUTCOMES]
-    fig.legend(handles=handles, loc="upper center", ncol=6, bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
-    fig.suptitle((title + ": " if title else "") + f"settled quadrant against {x}", y=1.04)
+    fig.legend(handles=handles, loc="upper center", ncol=6, bbox_to_anchor=(0.5, 1.06), frameon=False, fontsize=8)
+    fig.suptitle((title + ": " if title else "") + f"settled quadrant against {x}", y=1.1)
     return save(fig, directory, "frequencies_ci")
 
 
@@ -190,9 +190,9 @@ def phase_map(summary: pd.DataFrame, names: list[str], directory: Path, axes_nam
         ax.set_ylabel(yn)
         ax.set_title(ptitle, fontsize=9)
     handles = [Patch(color=COLOURS[o], label=o) for o in OUTCOMES]
-    fig.legend(handles=handles, loc="upper center", ncol=6, bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    fig.legend(handles=handles, loc="upper center", ncol=6, bbox_to_anchor=(0.5, 1.06), frameon=False, fontsize=8)
     fig.suptitle((title + ": " if title else "") + "dominant settled quadrant (colour) and its frequency (shade)",
-                 y=1.04)
+                 y=1.1)
     return save(fig, directory, "phase_map")
 
 
@@ -220,13 +220,13 @@ def time_series(ts: pd.DataFrame, summary: pd.DataFrame, names: list[str], direc
         row = summary[summary["point"] == j]
         name = label(row.iloc[0], vary) if len(row) else f"point {j}"
         ax.set_title(f"{name} ({int(g['runs'].iloc[0])} runs)", fontsize=9)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("step (month)")
         ax.set_ylabel("share of contracts")
     handles = [Patch(color=COLOURS[q], label=q) for q in ("Q1", "Q2", "Q3", "Q4")]
-    fig.legend(handles=handles, loc="upper center", ncol=4, bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    fig.legend(handles=handles, loc="upper center", ncol=4, bbox_to_anchor=(0.5, 1.06), frameon=False, fontsize=8)
     fig.suptitle((title + ": " if title else "") + "quadrant shares over time (mean, 10-90 % band; settled runs held)",
-                 y=1.04)
+                 y=1.1)
     return save(fig, directory, "timeseries")
 
 
@@ -288,9 +288,9 @@ def path_flows(summary: pd.DataFrame, names: list[str], directory: Path, points:
         for s in ax.spines.values():
             s.set_visible(False)
     handles = [Patch(color=c, label=a) for a, c in ACTION_COLOURS.items()]
-    fig.legend(handles=handles, loc="upper center", ncol=4, bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    fig.legend(handles=handles, loc="upper center", ncol=4, bbox_to_anchor=(0.5, 1.06), frameon=False, fontsize=8)
     fig.suptitle((title + ": " if title else "")
-                 + "paths A-D by action (mean events per run; width ∝ count), box shade = settled share", y=1.04)
+                 + "paths A-D by action (mean events per run; width ∝ count), box shade = settled share", y=1.1)
     return save(fig, directory, "paths")
 
 
@@ -329,7 +329,7 @@ def sensitivity_bars(sens: pd.DataFrame, directory: Path, title: str = ""):
     if sens is None or sens.empty:
         return []
     target = sens["target"].iloc[0]
-    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(sens) + 2), 3.6))
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(sens) + 2), 3.6), layout="constrained")
     pos = np.arange(len(sens))
     if "S1" in sens:
         ax.bar(pos - 0.2, sens["S1"], 0.4, yerr=sens["S1_conf"], label="first order S1", color="#4477AA", capsize=3)

@@ -382,6 +382,7 @@ def run_experiment(
     bar = _progress_bar(progress, exp.name)
     try:
         _loop(exp, design, st, executor, result, bar)
+        st.compact()
         result.status = "complete"
     except KeyboardInterrupt:
         result.status = "interrupted"

@@ -30,11 +30,21 @@ RUNS = "runs.csv"
 MANIFEST = "manifest.json"
 FAILURES = "failures.csv"
 STEPS = "steps"
+LOCK = ".lock"
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 
 
 def run_id(point: int, replicate: int) -> str:
     return f"p{point:05d}_r{replicate:05d}"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()  # what open() would give: mkstemp's 0600 would hide results from other users
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -43,6 +53,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -119,7 +131,7 @@ class RunStore:
             import fcntl
         except ImportError:  # pragma: no cover - Windows: no advisory lock
             return
-        fh = open(self.dir / ".lock", "w")
+        fh = open(self.dir / LOCK, "w")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -129,6 +141,8 @@ class RunStore:
 
     def close(self) -> None:
         if self._lock_fh is not None:
+            with contextlib.suppress(OSError):
+                (self.dir / LOCK).unlink()  # leave no stray file in the results folder
             self._lock_fh.close()
             self._lock_fh = None
 
@@ -173,6 +187,12 @@ class RunStore:
         self._write(_line([row.get(c) for c in self.columns]))
         self.done[key] = {c: _cell(row.get(c)) for c in self.columns}
 
+    def compact(self) -> None:
+        """Rewrite the file sorted by run id (atomically): a finished experiment's runs.csv is then the
+        same bytes whatever the executor, the number of workers or the interruptions along the way."""
+        if self.columns:
+            self._widen([])
+
     def _write(self, text: str, new: bool = False) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if new else 0)
         fd = os.open(self.path, flags, 0o644)
@@ -182,7 +202,7 @@ class RunStore:
             os.close(fd)
 
     def _widen(self, extra: list[str]) -> None:
-        """A newer model added summary keys: rewrite the file with the wider header, atomically."""
+        """Rewrite the file sorted by run id, with ``extra`` columns (a newer model added summary keys)."""
         self.columns = self.columns + extra
         lines = [_line(self.columns)]
         for row in sorted(self.done.values(), key=lambda r: r["run_id"]):

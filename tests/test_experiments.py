@@ -156,6 +156,8 @@ def test_runs_identical_for_serial_two_workers_and_dask(tmp_path):
     reference = outs.pop("serial")
     for label, rows in outs.items():
         assert rows == reference, f"{label} differs from serial"
+        # a completed runs.csv is compacted (sorted by run id): the very same bytes
+        assert (tmp_path / label / store.RUNS).read_bytes() == (tmp_path / "serial" / store.RUNS).read_bytes()
     for label in ("pool2", "dask"):  # the step-data sample too
         if (tmp_path / label).exists():
             for f in (tmp_path / "serial" / store.STEPS).iterdir():
