@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from sim.params import PARAMS, defaults, parse_assignment
+from sim.params import PARAMS, defaults, markdown_table, parse_assignment
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,8 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=int, default=None, help="step limit (default: the max_steps parameter)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--params", action="store_true", help="list the parameters and exit")
+    parser.add_argument("--markdown", action="store_true", help="with --params: as a Markdown table")
     args = parser.parse_args(argv)
 
+    if args.params and args.markdown:
+        print(markdown_table())
+        return 0
     if args.params:
         for p in PARAMS.values():
             print(f"{p.name:24} {p.default!s:10} {p.valid:28} {p.meaning}")

@@ -85,7 +85,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _f(name, default, low, high, meaning):
@@ -111,11 +111,11 @@ def _group(group, *params):
 _TABLE = [
     *_group(
         "population",  # MODEL.md §2
-        _i("n_mnes", 3, 1, 100, "number of MNEs (each has one headquarters)"),
-        _i("n_markets", 4, 1, 200, "number of host markets; one subsidiary per MNE and market"),
-        _i("n_smes", 60, 1, 200_000, "number of exporting SMEs"),
-        _i("n_niches", 8, 1, 1000, "number of complementary product niches"),
-        _i("contracts_per_sme", 1, 1, 200, "target export markets per SME (≤ n_markets), one agent in each"),
+        _i("n_mnes", 3, 1, 1000, "number of MNEs (each has one headquarters)"),
+        _i("n_markets", 4, 1, 10_000, "number of host markets; one subsidiary per MNE and market"),
+        _i("n_smes", 60, 1, 1_000_000, "number of exporting SMEs"),
+        _i("n_niches", 8, 1, 10_000, "number of complementary product niches"),
+        _i("contracts_per_sme", 1, 1, 10_000, "target export markets per SME (≤ n_markets), one agent in each"),
     ),
     *_group(
         "initial state",  # MODEL.md §5
@@ -271,3 +271,12 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     name, _, value = text.partition("=")
     name = name.strip()
     return name, parse_value(name, value)
+
+
+def markdown_table() -> str:
+    """The parameter table as Markdown (docs/ODD.md §10 is this text, checked by a test)."""
+    lines = ["| group | parameter | default | valid | meaning |", "|---|---|---|---|---|"]
+    for p in PARAMS.values():
+        default = str(p.default).lower() if p.kind == "bool" else p.default
+        lines.append(f"| {p.group} | `{p.name}` | {default} | {p.valid} | {p.meaning} |")
+    return "\n".join(lines)

@@ -40,7 +40,7 @@ def test_defaults_validate_and_are_inside_their_ranges():
 @pytest.mark.parametrize(
     ("name", "value", "fragment"),
     [
-        ("n_smes", -1, "integer in [1, 200000]"),
+        ("n_smes", -1, "integer in [1, 1000000]"),
         ("n_smes", 2.5, "integer"),
         ("trust0", 1.5, "number in [0, 1]"),
         ("trust0", "high", "number in [0, 1]"),

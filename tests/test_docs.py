@@ -1,0 +1,27 @@
+"""Documentation kept in step with the code."""
+
+from pathlib import Path
+
+from sim.params import PARAMS, markdown_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_odd_parameter_table_is_the_code_table():
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    assert markdown_table() in odd, "docs/ODD.md §10 is stale: paste `python -m sim --params --markdown`"
+
+
+def test_odd_names_every_rule_function():
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    import sim.rules as rules
+
+    for name in rules.__all__:
+        if name != "ACTIONS":
+            assert f"`{name}`" in odd, name
+    assert all(f"`{p}`" in odd for p in PARAMS)
+
+
+def test_readme_shows_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    assert "make run" in readme and "make test" in readme
