@@ -13,6 +13,7 @@ from pathlib import Path
 
 from experiments import config
 from experiments.config import ConfigError
+from experiments.runner import RunnerError
 
 PROG = "python -m experiments"
 
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="pool (default): local processes; serial: in this process; dask: a LocalCluster")
         sp.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument("--fresh", action="store_true",
+                        help="discard earlier runs in the results folder and start over (default: resume)")
         sp.add_argument("--no-plots", action="store_true", help="write summary.csv but draw no figures")
 
     run_options(sub.add_parser("run", help="run (or resume) an experiment"), single=True)
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             args.command
         ](args)
     except (UsageError, ConfigError, ValueError) as exc:
+        return _fail(str(exc))
+    except RunnerError as exc:  # a folder from another definition, an unreachable scheduler
         return _fail(str(exc))
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted; finished runs are saved: re-run the same command to resume\n")
@@ -116,6 +121,11 @@ def cmd_run(args) -> int:
 def cmd_run_all(args) -> int:
     t0 = time.perf_counter()
     exps = [config.load(str(p)) for p in config.all_configs()]  # validate all before running any
+    if not args.fresh:  # refuse before running anything if some folder is stale
+        from experiments import runner
+
+        for exp in exps:
+            runner.prepare(exp)
     for exp in exps:
         code = _run_one(exp, args, None)
         if code:
@@ -130,7 +140,7 @@ def _run_one(exp, args, out) -> int:
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be ≥ 1")
     try:
-        prepared = runner.prepare(exp, out)  # validates every design point; writes nothing
+        prepared = runner.prepare(exp, out, args.fresh)  # validates every design point; writes nothing
         executor = runner.make_executor(args.executor, args.workers, args.scheduler)
     except runner.RunnerError as exc:
         return _fail(str(exc))
@@ -141,7 +151,7 @@ def _run_one(exp, args, out) -> int:
           f"{' (adaptive)' if exp.adaptive else ''}, root entropy {exp.entropy}; {where} → {directory}/",
           flush=True)
     try:
-        result = runner.run_experiment(exp, executor, prepared=prepared, progress=not args.quiet)
+        result = runner.run_experiment(exp, executor, prepared=prepared, progress=not args.quiet, fresh=args.fresh)
     except runner.RunnerError as exc:
         executor.close(cancel=True)
         return _fail(str(exc))

@@ -94,13 +94,14 @@ class Experiment:
         return d
 
     def design_key(self) -> str:
-        """Hash of what fixes the run set (base, design, entropy): a resumed run must match it.
+        """Hash of what fixes the run set (full parameters, design, entropy): a resumed run must match it.
 
+        The full parameter set, defaults included, so that recalibrated defaults invalidate old runs.
         Replicates and the adaptive target are left out on purpose: raising them extends an
         experiment without invalidating the runs already done.
         """
         d = {
-            "base": self.base,
+            "all_parameters": validate(self.base),
             "design": self.design,
             "parameters": self.parameters,
             "samples": self.samples,

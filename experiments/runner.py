@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import hashlib
 import importlib
 import math
 import multiprocessing as mp
@@ -280,31 +281,73 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def model_fingerprint() -> str:
+    """Hash of the source of every loaded module of the model's package (e.g. ``sim.*``).
+
+    Recorded in the manifest: runs made by different model code must not be mixed in one file.
+    Only modules the model run actually imported count (a dashboard edit does not invalidate a sweep).
+    """
+    module = MODEL_RUN.partition(":")[0]
+    importlib.import_module(module)
+    package = module.split(".")[0]
+    h = hashlib.sha256()
+    for name in sorted(m for m in sys.modules if m == package or m.startswith(package + ".")):
+        path = getattr(sys.modules[name], "__file__", None)
+        if path and path.endswith(".py") and os.path.exists(path):
+            h.update(name.encode())
+            h.update(Path(path).read_bytes())
+    return h.hexdigest()[:16]
+
+
+OWN_FILES = (store.RUNS, store.FAILURES, "summary.csv", "timeseries.csv", "sensitivity.csv")
+
+
+def clear(directory: Path) -> None:
+    """Remove the files a run writes (for ``--fresh``); leaves anything else in the folder alone."""
+    import shutil
+
+    for name in OWN_FILES:
+        (directory / name).unlink(missing_ok=True)
+    for pattern in ("*.png", "*.svg"):
+        for f in directory.glob(pattern):
+            f.unlink()
+    shutil.rmtree(directory / store.STEPS, ignore_errors=True)
+
+
 def results_dir(exp: Experiment, out: str | Path | None = None) -> Path:
     return Path(out) if out else Path("results") / exp.name
 
 
-def prepare(exp: Experiment, out: str | Path | None = None) -> tuple[Experiment, designs.Design, Path, dict | None]:
+def prepare(
+    exp: Experiment, out: str | Path | None = None, fresh: bool = False
+) -> tuple[Experiment, designs.Design, Path, dict | None]:
     """Fix the root entropy, generate and validate the design, and check an existing results folder.
 
     Writes nothing. Raises ``ValueError`` (a bad point) or :class:`RunnerError` (a folder from a
-    different definition).
+    different definition or model). With ``fresh`` the old folder's runs will be discarded instead.
     """
     directory = results_dir(exp, out)
     old = None
     manifest = directory / store.MANIFEST
-    if manifest.exists():
+    if manifest.exists() and not fresh:
         try:
             old = store.read_json(manifest)
         except (OSError, ValueError):
             raise RunnerError(f"{manifest} is unreadable; remove the folder or pass --out DIR") from None
+    if old is None and not fresh and (directory / store.RUNS).exists():
+        raise RunnerError(f"{directory} has runs but no manifest to say how they were made; pass --fresh or --out DIR")
     if exp.entropy is None:
         # a definition without fixed entropy draws one; a resumed run reuses the recorded one
         exp.entropy = old["root_entropy"] if old else int(np.random.SeedSequence().entropy)
     if old and old.get("design_key") != exp.design_key():
         raise RunnerError(
-            f"{directory} holds runs of a different definition of {exp.name!r} (base, design or entropy "
-            "changed); pass --out DIR or remove that folder"
+            f"{directory} holds runs of a different definition of {exp.name!r} (parameters, design or entropy "
+            "changed); pass --fresh to start over, or --out DIR"
+        )
+    if old and old.get("model_fingerprint") not in (None, model_fingerprint()):
+        raise RunnerError(
+            f"{directory} holds runs of a different version of the model code; pass --fresh to start over, "
+            "or --out DIR"
         )
     design = designs.make(exp)
     for j, point in enumerate(design.points):
@@ -321,9 +364,16 @@ def run_experiment(
     out: str | Path | None = None,
     progress: bool = True,
     prepared: tuple | None = None,
+    fresh: bool = False,
 ) -> Outcome:
-    """Run (or resume) an experiment into ``results/<name>/`` (or ``out``); return what happened."""
-    exp, design, directory, old = prepared or prepare(exp, out)
+    """Run (or resume) an experiment into ``results/<name>/`` (or ``out``); return what happened.
+
+    ``prepared`` is :func:`prepare`'s result (the CLI validates before it builds an executor);
+    ``fresh`` discards the folder's earlier runs, tables and figures first.
+    """
+    exp, design, directory, old = prepared or prepare(exp, out, fresh)
+    if fresh:
+        clear(directory)
     own_executor = executor is None
     executor = executor or make_executor()
     st = store.RunStore(directory)
@@ -342,6 +392,8 @@ def run_experiment(
         "experiment_file": exp.source,
         "experiment": exp.to_dict(),
         "design_key": exp.design_key(),
+        "model": MODEL_RUN,
+        "model_fingerprint": model_fingerprint(),
         "root_entropy": exp.entropy,
         "seeding": "run seed = SeedSequence(entropy=root_entropy, spawn_key=(point, replicate)).generate_state(1, "
         "uint64)[0] >> 1",

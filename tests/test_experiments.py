@@ -377,3 +377,22 @@ def test_sobol_and_phase_map(tmp_path):
     assert "voice_cost" in sens and "ST_conf" in sens
     assert _is_png(tmp_path / "s" / "sobol.png")
     assert _is_png(tmp_path / "s" / "phase_map.png")  # scattered: a sampled design
+
+
+def test_fresh_discards_earlier_runs_and_stale_folders_are_refused(tmp_path, monkeypatch, capsys):
+    toml = tiny_toml(tmp_path)
+    out = tmp_path / "f"
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(toml), "--out", str(out), "--executor", "serial", "--quiet", "--no-plots"]) == 0
+    first = (out / store.RUNS).read_bytes()
+    # another definition into the same folder: refused, one line, nothing changed
+    assert main(["run", str(toml), "--out", str(out), "--set", "n_smes=25", "--quiet"]) == 2
+    assert "--fresh" in capsys.readouterr().err
+    assert (out / store.RUNS).read_bytes() == first
+    # --fresh: the old runs go, the new definition runs in full
+    code = main(["run", str(toml), "--out", str(out), "--set", "n_smes=25", "--fresh", "--executor", "serial",
+                 "--quiet", "--no-plots"])
+    assert code == 0
+    runs = store.load_runs(out)
+    assert len(runs) == 12 and (out / store.RUNS).read_bytes() != first
+    assert store.read_json(out / store.MANIFEST)["parameters"]["n_smes"] == 25
