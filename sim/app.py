@@ -31,6 +31,7 @@ PATH_MOVES = {"A": "Q2→Q1", "B": "Q4→Q1", "C": "Q2→Q3", "D": "Q4→Q3"}
 ACTION_COLORS = {"loyalty": "tab:gray", "voice": "gold", "exit": "black", "drift": "tab:cyan"}
 INTENT_CMAP = "viridis"
 MNE_MARKERS = "sD^vph8*"
+FIGSIZE = (6.4, 4.2)  # inches, to fill a cell of Mesa's dashboard grid
 RECENT = 6  # steps a party's exit / voice / loyalty stays outlined in the network
 
 CONTROLS = (
@@ -172,7 +173,7 @@ def draw_network(model: PiggybackModel, ax) -> None:
     n = len(model.subs_by_market)
     for m in range(n):
         angle = 2 * math.pi * (m + 0.5) / n
-        ax.text(2.75 * math.cos(angle), 2.75 * math.sin(angle), f"market {m}", ha="center", va="center", fontsize=9)
+        ax.text(2.75 * math.cos(angle), 2.75 * math.sin(angle), f"market {m}", ha="center", va="center", fontsize=8)
     ax.set_xlim(-3.1, 3.1)
     ax.set_ylim(-3.1, 3.1)
     ax.set_aspect("equal")
@@ -197,13 +198,16 @@ def _legend(model: PiggybackModel) -> list[Line2D]:
 
 
 def network_figure(model: PiggybackModel) -> Figure:
-    fig = Figure(figsize=(8.5, 6.5), layout="constrained")
-    ax = fig.add_subplot()
+    """The ring on the left; legend and intent colour bar on the right."""
+    fig = Figure(figsize=FIGSIZE)
+    ax = fig.add_axes((0.0, 0.0, 0.62, 0.95))
     draw_network(model, ax)
-    ax.legend(handles=_legend(model), loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    nodes = ax.collections[-1]  # any node scatter carries the intent colormap
-    fig.colorbar(nodes, ax=ax, shrink=0.45, location="left", label="intent: exploration (subs), ambition (SMEs)")
-    ax.set_title("contracts (edge width: trust)", fontsize=10)
+    ax.set_title("contracts: colour = quadrant, width = trust", fontsize=10)
+    fig.legend(handles=_legend(model), loc="upper left", bbox_to_anchor=(0.6, 0.95), fontsize=8, frameon=False)
+    cax = fig.add_axes((0.64, 0.1, 0.32, 0.03))
+    fig.colorbar(ax.collections[-1], cax=cax, orientation="horizontal")  # any node scatter has the intent colormap
+    cax.tick_params(labelsize=7)
+    cax.set_title("intent: exploration (subsidiaries),\nambition (SMEs); ≥ 0.5 explore / international", fontsize=8)
     return fig
 
 
@@ -220,13 +224,14 @@ def NetworkView(model):
     update_counter.get()  # re-render after every step
     with solara.Column():
         solara.Text(status(model), classes=["piggyback-status"])
-        solara.FigureMatplotlib(network_figure(model), format="png", dependencies=[model, model.steps])
+        fig = network_figure(model)
+        solara.FigureMatplotlib(fig, format="png", bbox_inches="tight", dependencies=[model, model.steps])
 
 
 # -- paths ---------------------------------------------------------------------------
 def paths_figure(model: PiggybackModel) -> Figure:
     """Cumulative path events A–D, stacked by the action behind them (§8)."""
-    fig = Figure(layout="constrained")
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
     labels = [f"{p}\n{PATH_MOVES[p]}" for p in PATH_NAMES]
     bottom = [0] * len(PATH_NAMES)
@@ -234,21 +239,23 @@ def paths_figure(model: PiggybackModel) -> Figure:
         counts = [getattr(model, f"path_{p}_{action}") for p in PATH_NAMES]
         ax.bar(labels, counts, bottom=bottom, color=ACTION_COLORS[action], label=action)
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    ax.set_ylim(0, 1.15 * max(1, *bottom))  # room for the legend
     ax.set_ylabel("cumulative events")
     ax.set_title("paths by action (A, B downhill to Q1; C, D uphill to Q3)", fontsize=10)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     return fig
 
 
 @solara.component
 def PathsView(model):
     update_counter.get()
-    solara.FigureMatplotlib(paths_figure(model), format="png", dependencies=[model, model.steps])
+    solara.FigureMatplotlib(paths_figure(model), format="png", bbox_inches="tight", dependencies=[model, model.steps])
 
 
 # -- time series (Mesa's plot components over the DataCollector) ---------------------
 def _titled(title: str, ylim: tuple[float, float] | None = None, labels: list[str] | None = None):
     def post_process(ax):
+        ax.figure.set_size_inches(*FIGSIZE)  # the shape of a dashboard cell
         ax.set_title(title, fontsize=10)
         if ylim:
             ax.set_ylim(*ylim)
@@ -264,26 +271,27 @@ SharePlot, _ = make_plot_component(
         "quadrant shares of active contracts", (0, 1), [f"Q{i + 1} {n}" for i, n in enumerate(QUADRANT_NAMES)]
     ),
 )
-TrustPlot, _ = make_plot_component(
-    {"mean_trust": "tab:purple", "mean_communication": "tab:brown"},
-    post_process=_titled("trust and communication (means over contracts)", (0, 1), ["trust", "communication"]),
-)
-LofPlot, _ = make_plot_component(
-    {"mean_lof": "tab:gray"}, post_process=_titled("liability of foreignness (mean over subsidiaries)", (0, 1))
+MeansPlot, _ = make_plot_component(
+    {"mean_trust": "tab:purple", "mean_communication": "tab:brown", "mean_lof": "tab:gray"},
+    post_process=_titled(
+        "means: trust, communication (contracts), LoF (subsidiaries)",
+        (0, 1),
+        ["trust", "communication", "liability of foreignness"],
+    ),
 )
 
 
 @solara.component
 def ShareView(model):
     update_counter.get()
-    with solara.Column(classes=["piggyback-shares"]):  # a handle for the browser test
+    with solara.Div(classes=["piggyback-shares"]):  # a handle for the tests
         SharePlot(model)
 
 
 model = DashboardModel(**{k: v["value"] for k, v in model_params.items()})
 page = SolaraViz(
     model,
-    components=[NetworkView, ShareView, TrustPlot, PathsView, LofPlot],
+    components=[NetworkView, ShareView, MeansPlot, PathsView],  # a 2 × 2 grid: one screen
     model_params=model_params,
     name="Piggyback partnerships: MNE subsidiaries and SMEs",
 )
