@@ -159,8 +159,7 @@ class PiggybackModel(mesa.Model):
         for sub in self.subsidiaries:
             sub.update_lof()
         # 4. communication, trust, learning, value (§7.4, §7.5)
-        for contract in list(self.book.active.values()):
-            self._run_contract(contract)
+        self._run_contracts()
         # 5. tension and exit / voice / loyalty (§7.7)
         for contract in self._shuffled(list(self.book.active.values())):
             if contract.active:
@@ -170,7 +169,8 @@ class PiggybackModel(mesa.Model):
             sme.drift()
         # 7. matching (§7.2)
         for sme in self._shuffled(self.smes):
-            sme.seek_agents()
+            if len(sme.contracts) < len(sme.targets):  # most SMEs have all their agents
+                sme.seek_agents()
         for sub in self._shuffled(self.subsidiaries):
             sub.refill_open_niches()
         # 8. observation (§8)
@@ -203,23 +203,28 @@ class PiggybackModel(mesa.Model):
                     if rng.random() < search_prob:
                         sub.search(niche)
 
-    def _run_contract(self, c: Contract) -> None:
-        """§7.4–7.5 for one contract."""
-        p = self.p
-        sme = c.sme
-        comm = rules.communication(c.trust_mean, sme.voluntarism, p["comm_min"], p["comm_max"])
-        c.communication = comm
-        sale = c.sale_step == self.steps
-        args = (p["trust_gain"], p["success_gain"], p["frustration_erosion"], p["trust_decay"])
-        c.trust_sme = rules.trust_update(c.trust_sme, comm, sale, c.frustration_sme, *args)
-        c.trust_sub = rules.trust_update(c.trust_sub, comm, sale, c.frustration_sub, *args)
-        sme.learn(c)
-        mean = rules.dyad_value_mean(c.quadrant, p["value_q1"], p["value_q3"], p["value_tension"])
-        cv = p["value_cv_q1"] if c.quadrant == 1 else p["value_cv_q3"]
-        noise = cv * mean * self.rng.standard_normal() if cv > 0 and mean > 0 else 0.0
-        # communication is a non-redeployable cost to each side
-        c.value += mean + noise - 2.0 * p["comm_cost"] * comm
-        c.age += 1
+    def _run_contracts(self) -> None:
+        """§7.4–7.5 for every active contract (parameters bound once: this is the hot loop)."""
+        p, rng, step = self.p, self.rng, self.steps
+        communication, trust_update, dyad_value_mean = rules.communication, rules.trust_update, rules.dyad_value_mean
+        comm_min, comm_max = p["comm_min"], p["comm_max"]
+        trust_args = (p["trust_gain"], p["success_gain"], p["frustration_erosion"], p["trust_decay"])
+        values = (p["value_q1"], p["value_q3"], p["value_tension"])
+        cv_q1, cv_other = p["value_cv_q1"], p["value_cv_q3"]
+        comm_cost2 = 2.0 * p["comm_cost"]  # communication is a non-redeployable cost to each side
+        for c in self.book.active.values():
+            sme = c.sme
+            comm = communication(c.trust_mean, sme.voluntarism, comm_min, comm_max)
+            c.communication = comm
+            sale = c.sale_step == step
+            c.trust_sme = trust_update(c.trust_sme, comm, sale, c.frustration_sme, *trust_args)
+            c.trust_sub = trust_update(c.trust_sub, comm, sale, c.frustration_sub, *trust_args)
+            sme.learn(c)
+            mean = dyad_value_mean(c.quadrant, *values)
+            cv = cv_q1 if c.quadrant == 1 else cv_other
+            noise = cv * mean * rng.standard_normal() if cv > 0 and mean > 0 else 0.0
+            c.value += mean + noise - comm_cost2 * comm
+            c.age += 1
 
     def _tension(self, c: Contract) -> None:
         """§7.7: frustration of the thwarted party and, past the threshold, its choice."""
