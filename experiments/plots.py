@@ -320,7 +320,7 @@ def metric_lines(summary: pd.DataFrame, names: list[str], metrics: list[str], di
         ax.set_ylabel(m)
     if len(groups) > 1:
         axes[0].legend(fontsize=7, frameon=False)
-    fig.suptitle((title + ": " if title else "") + "metrics (mean over runs, 95 % CI)", y=1.02)
+    fig.suptitle((title + ": " if title else "") + "metrics (mean over runs, 95 % CI)")
     return save(fig, directory, "metrics")
 
 
