@@ -9,8 +9,10 @@ from the parameter table (:data:`sim.params.PARAMS`). Works on Mesa 3.3 and 3.5.
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 
+import ipyvue
 import solara
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -23,6 +25,13 @@ from sim.agents import Subsidiary
 from sim.model import PiggybackModel
 from sim.observe import PATH_ACTIONS, PATH_NAMES
 from sim.params import PARAMS
+
+# Mesa's SolaraViz needs the Vue 2 front end: with ipyvue/ipyvuetify 3 its plots stay blank (mesa#3806)
+VUE2 = int(ipyvue.__version__.split(".")[0]) < 2
+if not VUE2:
+    warnings.warn(
+        f"ipyvue {ipyvue.__version__}: the dashboard renders blank; install 'ipyvue<2' 'ipyvuetify<2'", stacklevel=1
+    )
 
 SEED = 1
 QUADRANT_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")  # Q1..Q4, in every view
@@ -72,9 +81,11 @@ class DashboardModel(PiggybackModel):
 
     def __init__(self, rng=SEED, **kwargs) -> None:
         text = "" if rng is None else str(rng).strip()
+        if text and not text.lstrip("-").isdigit():
+            raise ValueError(f"seed: an integer, or empty for a random one; got {rng!r}")
         # the two sliders cannot express contracts_per_sme ≤ n_markets: clamp rather than fail on reset
         n_markets = kwargs.get("n_markets", PARAMS["n_markets"].default)
-        if kwargs.get("contracts_per_sme", 1) > n_markets:
+        if kwargs.get("contracts_per_sme", PARAMS["contracts_per_sme"].default) > n_markets:
             kwargs["contracts_per_sme"] = n_markets
         super().__init__(rng=int(text) if text else None, **kwargs)
         self.acted: dict[int, tuple[str, int]] = {}  # unique_id -> (exit | voice | loyalty, step)
@@ -130,13 +141,15 @@ def agent_portrayal(agent) -> AgentPortrayalStyle:
     x, y = layout(model)[agent.unique_id]
     if isinstance(agent, Subsidiary):
         marker = MNE_MARKERS[model.headquarters.index(agent.hq) % len(MNE_MARKERS)]
-        style = AgentPortrayalStyle(x, y, agent.exploration, marker, 160, 3, edgecolors="white", linewidths=1.0)
+        style = AgentPortrayalStyle(x=x, y=y, color=agent.exploration, marker=marker, size=160, zorder=3)
     else:
         size = max(12.0, min(60.0, 3000.0 / len(model.smes)))
-        style = AgentPortrayalStyle(x, y, agent.ambition, "o", size, 2, edgecolors="white", linewidths=0.5)
+        style = AgentPortrayalStyle(x=x, y=y, color=agent.ambition, marker="o", size=size, zorder=2)
     action, step = getattr(model, "acted", {}).get(agent.unique_id, (None, -RECENT))
     if model.steps - step < RECENT:  # outline who just chose exit, voice or loyalty
         style.update(("edgecolors", ACTION_COLORS[action]), ("linewidths", 2.5))
+    else:
+        style.update(("edgecolors", "white"), ("linewidths", 0.8))
     return style
 
 

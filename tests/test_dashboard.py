@@ -25,6 +25,10 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def test_front_end_is_vue2():
+    assert app.VUE2, "Mesa's SolaraViz renders blank with ipyvue 3: pin 'ipyvue<2' 'ipyvuetify<2' (mesa#3806)"
+
+
 def test_controls_are_read_from_the_parameter_table():
     for name in app.CONTROLS:
         p, control = PARAMS[name], app.model_params[name]
@@ -56,6 +60,13 @@ def test_dashboard_model_runs_like_the_model():
 def test_contracts_per_sme_is_clamped_to_markets():
     model = app.DashboardModel(rng=1, n_markets=2, contracts_per_sme=4)
     assert model.p["contracts_per_sme"] == 2
+
+
+def test_seed_box():
+    assert app.DashboardModel(rng=" 5 ").seed == 5
+    assert app.DashboardModel(rng="").seed is None
+    with pytest.raises(ValueError, match="seed"):
+        app.DashboardModel(rng="five")
 
 
 def test_figures_render_and_change_with_steps():

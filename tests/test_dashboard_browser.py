@@ -57,8 +57,15 @@ def dashboard(tmp_path):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} missing (Debian's chromium package; .ci/run installs it with apt)")
     pytest.importorskip("playwright.sync_api")
+    import ipyvue
+
+    vue2 = int(ipyvue.__version__.split(".")[0]) < 2
+    assert vue2, "Mesa's SolaraViz renders blank with ipyvue 3: pin 'ipyvue<2' 'ipyvuetify<2' (mesa#3806)"
     # Solara's front end comes from a CDN; put it in Solara's cache from npm where the CDN is out of reach
-    subprocess.run([sys.executable, str(ROOT / "tools" / "solara_assets.py")], cwd=ROOT, check=False)
+    assets = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "solara_assets.py")], cwd=ROOT, capture_output=True, text=True
+    )
+    print(assets.stdout, assets.stderr)  # shown if the test fails: a blank page often means missing assets
     port = _free_port()
     log = tmp_path / "solara.log"
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # also when not installed
