@@ -1,8 +1,9 @@
 """Interactive dashboard (issue #4): ``make app`` or ``solara run sim/app.py``.
 
 The model has no grid, so Mesa's space component does not fit: the network of
-subsidiaries and SMEs is a custom matplotlib component on a fixed ring layout; the time
-series are Mesa's plot components over the model's DataCollector. Every control is built
+subsidiaries and SMEs is a custom matplotlib component on a fixed ring layout, and the
+time series and path counts are custom components over the model's DataCollector and
+counters, inside Mesa's SolaraViz (controls, step / play / reset). Every control is built
 from the parameter table (:data:`sim.params.PARAMS`). Works on Mesa 3.3 and 3.5.
 """
 
@@ -17,7 +18,8 @@ import solara
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from mesa.visualization import SolaraViz, make_plot_component
+from matplotlib.ticker import MaxNLocator
+from mesa.visualization import SolaraViz
 from mesa.visualization.components import AgentPortrayalStyle
 from mesa.visualization.utils import update_counter
 
@@ -40,7 +42,7 @@ PATH_MOVES = {"A": "Q2→Q1", "B": "Q4→Q1", "C": "Q2→Q3", "D": "Q4→Q3"}
 ACTION_COLORS = {"loyalty": "tab:gray", "voice": "gold", "exit": "black", "drift": "tab:cyan"}
 INTENT_CMAP = "viridis"
 MNE_MARKERS = "sD^vph8*"
-FIGSIZE = (6.4, 4.2)  # inches, to fill a cell of Mesa's dashboard grid
+FIGSIZE = (5.6, 3.7)  # inches, to fill a cell of Mesa's dashboard grid
 RECENT = 6  # steps a party's exit / voice / loyalty stays outlined in the network
 
 CONTROLS = (
@@ -76,10 +78,11 @@ class DashboardModel(PiggybackModel):
     """The model as the dashboard drives it: a seed typed as text, and who chose what, when.
 
     ``**kwargs`` (not ``**params``) because Mesa 3.3's SolaraViz accepts extra parameters
-    only through a catch-all named ``kwargs``.
+    only through a catch-all named ``kwargs``; ``scenario`` because Mesa 3.5's Reset passes
+    one (the parameters all come through ``kwargs``, so it is dropped).
     """
 
-    def __init__(self, rng=SEED, **kwargs) -> None:
+    def __init__(self, rng=SEED, scenario=None, **kwargs) -> None:
         text = "" if rng is None else str(rng).strip()
         if text and not text.lstrip("-").isdigit():
             raise ValueError(f"seed: an integer, or empty for a random one; got {rng!r}")
@@ -265,46 +268,52 @@ def PathsView(model):
     solara.FigureMatplotlib(paths_figure(model), format="png", bbox_inches="tight", dependencies=[model, model.steps])
 
 
-# -- time series (Mesa's plot components over the DataCollector) ---------------------
-def _titled(title: str, ylim: tuple[float, float] | None = None, labels: list[str] | None = None):
-    def post_process(ax):
-        ax.figure.set_size_inches(*FIGSIZE)  # the shape of a dashboard cell
-        ax.set_title(title, fontsize=10)
-        if ylim:
-            ax.set_ylim(*ylim)
-        if labels:
-            ax.legend(labels, loc="upper left", fontsize=8)
-
-    return post_process
+# -- time series from the DataCollector --------------------------------------------
+# Drawn here rather than with Mesa's make_plot_component, which puts the row index on the x
+# axis: the model collects one row after each step, so the `steps` column is the x axis.
+SHARES = {f"share_Q{i + 1}": (c, f"Q{i + 1} {n}") for i, (c, n) in enumerate(zip(QUADRANT_COLORS, QUADRANT_NAMES))}
+MEANS = {
+    "mean_trust": ("tab:purple", "trust"),
+    "mean_communication": ("tab:brown", "communication"),
+    "mean_lof": ("tab:gray", "liability of foreignness"),
+}
 
 
-SharePlot, _ = make_plot_component(
-    {f"share_Q{i + 1}": c for i, c in enumerate(QUADRANT_COLORS)},
-    post_process=_titled(
-        "quadrant shares of active contracts", (0, 1), [f"Q{i + 1} {n}" for i, n in enumerate(QUADRANT_NAMES)]
-    ),
-)
-MeansPlot, _ = make_plot_component(
-    {"mean_trust": "tab:purple", "mean_communication": "tab:brown", "mean_lof": "tab:gray"},
-    post_process=_titled(
-        "means: trust, communication (contracts), LoF (subsidiaries)",
-        (0, 1),
-        ["trust", "communication", "liability of foreignness"],
-    ),
-)
+def series_figure(model: PiggybackModel, series: dict[str, tuple[str, str]], title: str) -> Figure:
+    """Reporters (name -> colour, label) against the step, on [0, 1]."""
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+    df = model.datacollector.get_model_vars_dataframe()
+    for name, (color, label) in series.items():
+        ax.plot(df["steps"] if len(df) else [], df[name] if len(df) else [], color=color, label=label)
+    ax.set_xlim(0, max(1, model.steps))
+    ax.set_ylim(0, 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("step (month)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
 
 
 @solara.component
 def ShareView(model):
     update_counter.get()
+    fig = series_figure(model, SHARES, "quadrant shares of active contracts")
     with solara.Div(classes=["piggyback-shares"]):  # a handle for the tests
-        SharePlot(model)
+        solara.FigureMatplotlib(fig, format="png", bbox_inches="tight", dependencies=[model, model.steps])
+
+
+@solara.component
+def MeansView(model):
+    update_counter.get()
+    fig = series_figure(model, MEANS, "means: trust, communication (contracts), LoF (subsidiaries)")
+    solara.FigureMatplotlib(fig, format="png", bbox_inches="tight", dependencies=[model, model.steps])
 
 
 model = DashboardModel(**{k: v["value"] for k, v in model_params.items()})
 page = SolaraViz(
     model,
-    components=[NetworkView, ShareView, MeansPlot, PathsView],  # a 2 × 2 grid: one screen
+    components=[NetworkView, ShareView, MeansView, PathsView],  # a 2 × 2 grid: one screen
     model_params=model_params,
     name="Piggyback partnerships: MNE subsidiaries and SMEs",
 )

@@ -62,6 +62,10 @@ def test_contracts_per_sme_is_clamped_to_markets():
     assert model.p["contracts_per_sme"] == 2
 
 
+def test_reset_on_mesa_35_passes_a_scenario():
+    assert app.DashboardModel(rng=1, scenario=object(), n_smes=10).p["n_smes"] == 10
+
+
 def test_seed_box():
     assert app.DashboardModel(rng=" 5 ").seed == 5
     assert app.DashboardModel(rng="").seed is None
@@ -80,6 +84,18 @@ def test_figures_render_and_change_with_steps():
     after = (_png(app.network_figure(model)), _png(app.paths_figure(model)))
     assert before[0] != after[0] and before[1] != after[1]
     assert app.status(model).startswith("Step 30 ")
+
+
+def test_series_are_drawn_against_the_step():
+    model = app.DashboardModel(rng=1)
+    assert all(len(line.get_xdata()) == 0 for line in app.series_figure(model, app.SHARES, "").axes[0].lines)
+    for _ in range(5):
+        model.step()
+    ax = app.series_figure(model, app.SHARES, "shares").axes[0]
+    assert [list(line.get_xdata()) for line in ax.lines] == [[1, 2, 3, 4, 5]] * 4
+    assert list(ax.lines[0].get_ydata())[-1] == model.share_Q1
+    ax = app.series_figure(model, app.MEANS, "means").axes[0]
+    assert list(ax.lines[0].get_ydata())[-1] == model.mean_trust
 
 
 def test_network_draws_fast_at_default_and_capped_population():

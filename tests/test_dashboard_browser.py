@@ -87,7 +87,7 @@ def dashboard(tmp_path):
             proc.wait()
 
 
-def test_step_button_advances_the_model_and_redraws_the_shares(dashboard, tmp_path):
+def test_step_redraws_the_shares_and_reset_restarts(dashboard, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     n_steps = 30 if UPDATE else 3
@@ -115,5 +115,9 @@ def test_step_button_advances_the_model_and_redraws_the_shares(dashboard, tmp_pa
             shot = ROOT / "docs" / "img" / "dashboard.png" if UPDATE else tmp_path / "dashboard.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot))
+
+            page.get_by_role("button", name="Reset").click()  # Mesa 3.5's Reset passes a scenario
+            expect(status).to_have_text(re.compile(r"^Step 0 · "), timeout=30_000)
+            assert not errors, errors
         finally:
             browser.close()
