@@ -93,6 +93,7 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
         tail = traceback.format_exc().strip().splitlines()[-3:]
         out["error"] = f"{type(exc).__name__}: {exc} | " + " / ".join(s.strip() for s in tail)
     out["seconds"] = time.perf_counter() - t0
+    out["pid"] = os.getpid()  # lets tests see workers being recycled; not written to runs.csv
     return out
 
 

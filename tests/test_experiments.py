@@ -396,3 +396,18 @@ def test_fresh_discards_earlier_runs_and_stale_folders_are_refused(tmp_path, mon
     runs = store.load_runs(out)
     assert len(runs) == 12 and (out / store.RUNS).read_bytes() != first
     assert store.read_json(out / store.MANIFEST)["parameters"]["n_smes"] == 25
+
+
+def test_pool_workers_are_recycled():
+    """Mesa 3.3 keeps finished models alive: pool workers must be replaced every `recycle` runs."""
+    exp = config.from_dict({"name": "rc", "entropy": 1, "base": {**TINY_BASE, "max_steps": 20},
+                            "design": {"type": "grid", "parameters": {"voice_cost": [0.5]}}})
+    params = {**exp.base}
+    executor = runner.PoolExecutor(2, recycle=2)
+    try:
+        futs = [executor.submit(runner.execute, {"point": 0, "replicate": r, "seed": r, "params": params})
+                for r in range(12)]
+        pids = {f.result(timeout=60)["pid"] for f in futs}
+    finally:
+        executor.close()
+    assert len(pids) >= 6  # 12 runs, at most 2 per worker
