@@ -92,6 +92,7 @@ def summarise(runs: pd.DataFrame, names: list[str], points: list[dict] | None = 
 
 
 def timeseries(steps: pd.DataFrame, length: int | None = None) -> pd.DataFrame:
+    # (``length``: at least this many steps; by default up to the longest sampled run)
     """Mean quadrant shares over time per point, with a 10-90 % band across runs.
 
     A run that stopped at settlement is held at its final shares until the longest run ends
@@ -100,17 +101,17 @@ def timeseries(steps: pd.DataFrame, length: int | None = None) -> pd.DataFrame:
     if steps.empty:
         return pd.DataFrame()
     shares = [c for c in steps.columns if c.startswith("share_")]
-    length = length or int(steps["step"].max()) + 1
+    first = int(steps["step"].min())
+    last = max(int(steps["step"].max()), first + (length or 0) - 1)
+    full = np.arange(first, last + 1)
     out = []
     for j, g in steps.groupby("point", sort=True):
-        runs = []
-        for _, r in g.groupby("replicate"):
-            a = r.sort_values("step")[shares].to_numpy()
-            if len(a) < length:
-                a = np.vstack([a, np.repeat(a[-1:], length - len(a), axis=0)])
-            runs.append(a[:length])
+        runs = [
+            r.drop_duplicates("step").set_index("step")[shares].reindex(full).ffill().to_numpy()
+            for _, r in g.groupby("replicate")
+        ]
         cube = np.stack(runs)  # run × step × quadrant
-        frame = {"point": int(j), "step": np.arange(length), "runs": len(runs)}
+        frame = {"point": int(j), "step": full, "runs": len(runs)}
         for i, c in enumerate(shares):
             frame[f"{c}_mean"] = cube[:, :, i].mean(axis=0)
             frame[f"{c}_lo"] = np.quantile(cube[:, :, i], 0.1, axis=0)
@@ -164,7 +165,7 @@ def analyse(directory: Path, exp, design, write: bool = True) -> dict[str, pd.Da
     out["summary"] = summarise(runs, design.names, design.points, metrics)
     steps = store.load_steps(directory)
     if not steps.empty:
-        out["timeseries"] = timeseries(steps, int(exp.base.get("max_steps", 0)) + 1 or None)
+        out["timeseries"] = timeseries(steps)
     if exp.design in ("sobol", "morris") and not out["summary"].empty:
         out["sensitivity"] = sensitivity(exp.design, design.problem, design.X, out["summary"], exp.target,
                                          exp.levels, design_seed(exp.entropy), exp.calc_second_order)

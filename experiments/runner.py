@@ -81,10 +81,13 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
             summary = model.run()
             frame = model.datacollector.get_model_vars_dataframe()
             cols = [c for c in frame.columns if str(c).startswith("share_")]
-            # the Step index is int on Mesa 3.3 and float on 3.5: use the row position (row 0 = initial state)
+            # The DataCollector's Step index is int on Mesa 3.3 and float on 3.5, and a model may or may not
+            # collect an initial row: take the step from the model's own `steps` reporter when it has one,
+            # else count rows (row 0 = initial state).
+            steps = frame["steps"].astype(int).tolist() if "steps" in frame.columns else range(len(frame))
             out["steps"] = [
-                {"point": task["point"], "replicate": task["replicate"], "step": i, **dict(zip(cols, map(float, v)))}
-                for i, v in enumerate(frame[cols].itertuples(index=False, name=None))
+                {"point": task["point"], "replicate": task["replicate"], "step": s, **dict(zip(cols, map(float, v)))}
+                for s, v in zip(steps, frame[cols].itertuples(index=False, name=None))
             ]
         else:
             summary = _load(task.get("model_run", MODEL_RUN))(task["params"], task["seed"])
