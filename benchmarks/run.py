@@ -1,11 +1,12 @@
 """Benchmark: the same 200-run sweep through ``mesa.batch_run`` and through the experiment runner.
 
-    python benchmarks/run.py [--points 4] [--replicates 50] [--workers 2] [--json benchmarks/last_run.json]
+    python benchmarks/run.py [--points 4] [--replicates 50] [--workers 2] [--repeat 3] [--json FILE]
 
 The sweep: ``voice_cost`` at 4 values × 50 replicates from a mixed start, default parameters
 otherwise. Every run gets the runner's seed for its (point, replicate), so both tools run exactly
 the same 200 models and must agree run for run on the settled quadrant; the script checks that and
-reports wall times and their ratios (batch_run / runner) with 1 and with 2 processes.
+reports median wall times (``--repeat`` interleaved rounds) and their ratios (batch_run / runner)
+with 1 and with 2 processes.
 
 Getting ``batch_run`` to run the same seeds and report the final state needs care, and differs by
 Mesa version (the traps this project's runner exists to avoid):
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -96,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--points", type=int, default=4, choices=range(1, len(VOICE_COSTS) + 1))
     ap.add_argument("--replicates", type=int, default=50)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3, help="timings per configuration (the median is reported)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
     todo = tasks(args.points, args.replicates)
@@ -103,15 +106,24 @@ def main(argv: list[str] | None = None) -> int:
     py = sys.version.split()[0]
     print(f"{n}-run sweep (voice_cost × {args.replicates} seeds), mesa {mesa.__version__}, python {py}")
 
-    times: dict[str, float] = {}
+    samples: dict[str, list[float]] = {}
     outcomes: dict[str, dict[tuple[int, int], str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for procs in sorted({1, args.workers}):
-            times[f"runner_{procs}"], outcomes[f"runner_{procs}"] = via_runner(
-                args.points, args.replicates, procs, Path(tmp) / f"r{procs}")
-            print(f"  runner     {procs} worker(s): {times[f'runner_{procs}']:7.1f} s")
-            times[f"batch_run_{procs}"], outcomes[f"batch_run_{procs}"] = via_batch_run(todo, procs)
-            print(f"  batch_run  {procs} process(es): {times[f'batch_run_{procs}']:7.1f} s")
+        # interleaved rounds, so that a noisy neighbour slows every configuration alike
+        for rnd in range(args.repeat):
+            for procs in sorted({1, args.workers}):
+                for tool in ("runner", "batch_run"):
+                    key = f"{tool}_{procs}"
+                    if tool == "runner":
+                        wall, out = via_runner(args.points, args.replicates, procs, Path(tmp) / f"r{procs}_{rnd}")
+                    else:
+                        wall, out = via_batch_run(todo, procs)
+                    samples.setdefault(key, []).append(wall)
+                    outcomes[key] = out
+                    print(f"  round {rnd + 1}: {tool:9} {procs} process(es): {wall:6.1f} s", flush=True)
+    times = {k: statistics.median(v) for k, v in samples.items()}
+    for k, v in times.items():
+        print(f"  median {k:12} {v:6.1f} s")
 
     reference = outcomes["runner_1"]
     agree = {k: v == reference for k, v in outcomes.items()}
@@ -127,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  runner speed-up 1 → {args.workers} workers: {speedup:.2f}")
     if args.json:
         Path(args.json).write_text(json.dumps({
-            "runs": n, "mesa": mesa.__version__, "python": sys.version.split()[0], "wall_seconds": times,
+            "runs": n, "mesa": mesa.__version__, "python": sys.version.split()[0], "median_wall_seconds": times,
+            "samples": samples,
             "ratios": ratios, "counts": counts, "agree": agree}, indent=1) + "\n")
     return 0 if all(agree.values()) else 1
 
