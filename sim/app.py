@@ -215,12 +215,12 @@ def _legend(model: PiggybackModel) -> list[Line2D]:
 
 def network_figure(model: PiggybackModel) -> Figure:
     """The ring on the left; legend and intent colour bar on the right."""
-    fig = Figure(figsize=FIGSIZE)
+    fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[1] - 0.5))  # leaves room for the two lines of text above
     ax = fig.add_axes((0.0, 0.0, 0.62, 0.95))
     draw_network(model, ax)
     ax.set_title("contracts: colour = quadrant, width = trust", fontsize=10)
     fig.legend(handles=_legend(model), loc="upper left", bbox_to_anchor=(0.6, 0.95), fontsize=8, frameon=False)
-    cax = fig.add_axes((0.64, 0.1, 0.32, 0.03))
+    cax = fig.add_axes((0.64, 0.12, 0.32, 0.035))
     fig.colorbar(ax.collections[-1], cax=cax, orientation="horizontal")  # any node scatter has the intent colormap
     cax.tick_params(labelsize=7)
     cax.set_title("intent: exploration (subsidiaries),\nambition (SMEs); ≥ 0.5 explore / international", fontsize=8)
@@ -235,11 +235,18 @@ def status(model: PiggybackModel) -> str:
     )
 
 
+def running_with(model: PiggybackModel) -> str:
+    """The controlled parameters of the model shown (sliders act only at Reset, and show no value)."""
+    values = (f"{model.p[n]:g}" if PARAMS[n].kind in ("int", "float") else str(model.p[n]) for n in CONTROLS)
+    return " · ".join(f"{n} {v}" for n, v in zip(CONTROLS, values, strict=True))
+
+
 @solara.component
 def NetworkView(model):
     update_counter.get()  # re-render after every step
-    with solara.Column():
+    with solara.Column(gap="4px"):
         solara.Text(status(model), classes=["piggyback-status"])
+        solara.Text(running_with(model), style={"font-size": "11px", "color": "gray"})
         fig = network_figure(model)
         solara.FigureMatplotlib(fig, format="png", bbox_inches="tight", dependencies=[model, model.steps])
 

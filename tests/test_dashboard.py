@@ -63,7 +63,9 @@ def test_contracts_per_sme_is_clamped_to_markets():
 
 
 def test_reset_on_mesa_35_passes_a_scenario():
-    assert app.DashboardModel(rng=1, scenario=object(), n_smes=10).p["n_smes"] == 10
+    model = app.DashboardModel(rng=1, scenario=object(), n_smes=10, platform=True)
+    assert model.p["n_smes"] == 10
+    assert "n_smes 10 · " in app.running_with(model) and "platform True" in app.running_with(model)
 
 
 def test_seed_box():
