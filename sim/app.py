@@ -278,7 +278,10 @@ def PathsView(model):
 # -- time series from the DataCollector --------------------------------------------
 # Drawn here rather than with Mesa's make_plot_component, which puts the row index on the x
 # axis: the model collects one row after each step, so the `steps` column is the x axis.
-SHARES = {f"share_Q{i + 1}": (c, f"Q{i + 1} {n}") for i, (c, n) in enumerate(zip(QUADRANT_COLORS, QUADRANT_NAMES, strict=True))}
+SHARES = {
+    f"share_Q{i + 1}": (c, f"Q{i + 1} {n}")
+    for i, (c, n) in enumerate(zip(QUADRANT_COLORS, QUADRANT_NAMES, strict=True))
+}
 MEANS = {
     "mean_trust": ("tab:purple", "trust"),
     "mean_communication": ("tab:brown", "communication"),
