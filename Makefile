@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 app: $(STAMP)  ## the interactive dashboard on http://localhost:8765
+	-$(BIN)/python tools/solara_assets.py  # Solara's front end from npm where its CDN is out of reach
 	$(BIN)/solara run sim/app.py --host localhost --port 8765
 
 bench: $(STAMP)

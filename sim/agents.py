@@ -60,6 +60,8 @@ class _Party(mesa.Agent):
         self.moved_by = DRIFT  # what last moved this party's intent ...
         self.moved_step = -1  # ... and when: path events are attributed to it (§8)
         self.shunned: set[int] = set()  # partners this party has broken with (no re-signing)
+        self.last_action: str | None = None  # its latest exit / voice / loyalty choice ...
+        self.last_action_step = -1  # ... and when (for observers such as the dashboard)
 
     def mark_moved(self, action: str) -> None:
         self.moved_by = action
@@ -117,6 +119,7 @@ class _Party(mesa.Agent):
             p["rationality"],
             model.rng.random(),
         )
+        self.last_action, self.last_action_step = action, model.steps
         if action == LOYALTY:
             model.loyalty_acts += 1
             self.be_loyal()

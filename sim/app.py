@@ -75,7 +75,7 @@ model_params = {
 
 
 class DashboardModel(PiggybackModel):
-    """The model as the dashboard drives it: a seed typed as text, and who chose what, when.
+    """The model as the dashboard drives it: a seed typed as text.
 
     ``**kwargs`` (not ``**params``) because Mesa 3.3's SolaraViz accepts extra parameters
     only through a catch-all named ``kwargs``; ``scenario`` because Mesa 3.5's Reset passes
@@ -91,24 +91,6 @@ class DashboardModel(PiggybackModel):
         if kwargs.get("contracts_per_sme", PARAMS["contracts_per_sme"].default) > n_markets:
             kwargs["contracts_per_sme"] = n_markets
         super().__init__(rng=int(text) if text else None, **kwargs)
-        self.acted: dict[int, tuple[str, int]] = {}  # unique_id -> (exit | voice | loyalty, step)
-        for party in (*self.subsidiaries, *self.smes):
-            party.respond_to_tension = self._recording(party)
-
-    def _recording(self, party):
-        """Wrap a party's §7.7 choice to record which action it took (the model counts only totals)."""
-        respond = party.respond_to_tension
-
-        def recorded(*args, **kwargs):
-            before = (self.exits, self.voices, self.loyalty_acts)
-            out = respond(*args, **kwargs)
-            after = (self.exits, self.voices, self.loyalty_acts)
-            for action, b, a in zip(("exit", "voice", "loyalty"), before, after, strict=True):
-                if a != b:
-                    self.acted[party.unique_id] = (action, self.steps)
-            return out
-
-        return recorded
 
 
 # -- network view -------------------------------------------------------------------
@@ -148,8 +130,8 @@ def agent_portrayal(agent) -> AgentPortrayalStyle:
     else:
         size = max(12.0, min(60.0, 3000.0 / len(model.smes)))
         style = AgentPortrayalStyle(x=x, y=y, color=agent.ambition, marker="o", size=size, zorder=2)
-    action, step = getattr(model, "acted", {}).get(agent.unique_id, (None, -RECENT))
-    if model.steps - step < RECENT:  # outline who just chose exit, voice or loyalty
+    action, step = agent.last_action, agent.last_action_step
+    if action is not None and model.steps - step < RECENT:  # outline who just chose exit, voice or loyalty
         style.update(("edgecolors", ACTION_COLORS[action]), ("linewidths", 2.5))
     else:
         style.update(("edgecolors", "white"), ("linewidths", 0.8))
