@@ -223,6 +223,14 @@ def _saved(args):
     manifest = directory / store.MANIFEST
     if manifest.exists():
         exp = config.from_manifest(store.read_json(manifest)["experiment"])
+        try:  # presentation settings ([outputs]) may be edited after a run: take them from the TOML
+            current = config.load(exp.source or args.experiment)
+            if current.entropy is None:
+                current.entropy = exp.entropy
+            if current.design_key() == exp.design_key():
+                exp.outputs = current.outputs
+        except ConfigError:
+            pass
     else:
         exp = config.load(args.experiment)
         if not (directory / "summary.csv").exists():

@@ -185,7 +185,7 @@ def phase_map(summary: pd.DataFrame, names: list[str], directory: Path, axes_nam
             ax.set_ylim(ey[0], ey[-1])
         else:
             ax.scatter(g[xn], g[yn], c=[_shade(COLOURS[d], f) for d, f in zip(g["dominant"], g["dominant_freq"])],
-                       s=60, edgecolors="#444", linewidths=0.3)
+                       s=60 if len(g) <= 200 else 18, edgecolors="#444", linewidths=0.3)
         ax.set_xlabel(xn)
         ax.set_ylabel(yn)
         ax.set_title(ptitle, fontsize=9)
