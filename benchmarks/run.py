@@ -17,9 +17,10 @@ Mesa version (the traps this project's runner exists to avoid):
   parameter, a (point, replicate, voice_cost, seed) tuple that :class:`BenchModel` unpacks (plain
   data: a module-level table would not reach ``spawn``-started workers);
 - final state: ``batch_run`` reports DataCollector row ``model.steps - 1``. On Mesa 3.3 that row is
-  the state one step *before* the end (row 0 is the initial collection), so a run that settled at
-  its last step would be reported as unsettled. :class:`BenchModel` collects no initial row, which
-  makes the row index equal the step on 3.3 (3.5 looks the step up and is right either way);
+  the state one step *before* the end if the model collects an initial row, so a run that settled
+  at its last step would be reported as unsettled. The model therefore collects after each step
+  only (row k is step k + 1); :class:`BenchModel` checks that rather than working around it, so
+  both tools run exactly the same model, DataCollector included (3.5 looks the step up);
 - steps: Mesa 3.3's loop runs while ``model.steps <= max_steps`` (one step more than asked); the
   model stops itself at its own ``max_steps`` parameter and at settlement, so this is harmless here.
 - processes: Mesa 3.5's ``batch_run`` sets the global start method to ``spawn`` (force=True) and
@@ -59,9 +60,8 @@ class BenchModel(PiggybackModel):
     def __init__(self, task: tuple = (0, 0, 0.6, 0), rng=None, seed=None, **_ignored) -> None:
         _, _, voice_cost, run_seed = task
         super().__init__(rng=run_seed, voice_cost=voice_cost)
-        # no initial collection: DataCollector row k is step k + 1, so the row batch_run reads on
-        # Mesa 3.3 (model.steps - 1) is the final state (see the module docstring)
-        self.datacollector = mesa.DataCollector(model_reporters={"quadrant": "quadrant", "settled": "settled"})
+        # batch_run's final row is right only without an initial collection (see the module docstring)
+        assert not self.datacollector.model_vars.get("quadrant"), "the model collects an initial row"
 
 
 def via_batch_run(todo: list[tuple], processes: int) -> tuple[float, dict[tuple[int, int], str]]:

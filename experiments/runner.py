@@ -376,13 +376,11 @@ def run_experiment(
     ``fresh`` discards the folder's earlier runs, tables and figures first.
     """
     exp, design, directory, old = prepared or prepare(exp, out, fresh)
-    if fresh:
-        clear(directory)
     own_executor = executor is None
     executor = executor or make_executor()
     st = store.RunStore(directory)
     try:
-        st.open()
+        st.open(before_load=(lambda: clear(directory)) if fresh else None)  # clear only once we hold the lock
     except RuntimeError as exc:
         if own_executor:
             executor.close()

@@ -116,10 +116,13 @@ class RunStore:
         self._lock_fh = None
 
     # -- opening and resuming -----------------------------------------------------
-    def open(self) -> RunStore:
-        """Create the directory, take the writer's lock, load finished runs, repair a torn tail."""
+    def open(self, before_load=None) -> RunStore:
+        """Create the directory, take the writer's lock, (call ``before_load``), load finished runs,
+        repair a torn tail."""
         self.dir.mkdir(parents=True, exist_ok=True)
         self._lock()
+        if before_load is not None:
+            before_load()
         if self.path.exists():
             self._repair_tail()
             self._load()
