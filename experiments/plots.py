@@ -38,7 +38,8 @@ def save(fig, directory: Path, stem: str) -> list[Path]:
     paths = []
     for ext in ("png", "svg"):
         buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=120, bbox_inches="tight")
+        # no creation date in the metadata, so that committed figures only change when the data do
+        fig.savefig(buf, format=ext, dpi=120, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
         path = Path(directory) / f"{stem}.{ext}"
         store.atomic_write_bytes(path, buf.getvalue())
         paths.append(path)
