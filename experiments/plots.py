@@ -21,6 +21,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from experiments import store
 from experiments.config import OUTCOMES
 
+matplotlib.rcParams["svg.hashsalt"] = "piggyback-abm"  # stable SVG ids: re-drawing the same data changes no byte
 COLOURS = {
     "Q1": "#4477AA",  # exploit × domestic: supply-chain equilibrium
     "Q2": "#EE7733",  # exploit × international: tension
