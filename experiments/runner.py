@@ -202,8 +202,8 @@ class DaskExecutor:
 def make_executor(kind: str = "pool", workers: int | None = None, scheduler: str | None = None, **kw):
     if scheduler:
         return DaskExecutor(scheduler, workers)
-    if kind == "serial" or (kind == "pool" and workers == 1):
-        return SerialExecutor()
+    if kind == "serial":
+        return SerialExecutor()  # in this process (no recycling: for small sweeps and debugging)
     if kind == "pool":
         return PoolExecutor(workers, **kw)
     if kind == "dask":
@@ -475,7 +475,8 @@ def _progress_bar(enabled: bool, name: str):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=0, unit="run", desc=name, dynamic_ncols=True, smoothing=0.05, file=sys.stderr)
+    # disable=None: a bar on a terminal, nothing in a log file or CI (where \r updates are noise)
+    return tqdm(total=0, unit="run", desc=name, dynamic_ncols=True, smoothing=0.05, file=sys.stderr, disable=None)
 
 
 def _loop(exp: Experiment, design: designs.Design, st: store.RunStore, executor, result: Outcome, bar) -> None:
