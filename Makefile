@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)  ## the main job: the baseline experiment, its frequencies table and plots
-	$(BIN)/python -m sim --seed 1
+	$(BIN)/python -m experiments run baseline
 
 test: $(STAMP)  ## the whole suite, pattern tests included
 	$(BIN)/python -m pytest
