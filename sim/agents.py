@@ -297,8 +297,9 @@ class SME(_Party):
     def international(self) -> bool:
         return self.ambition >= 0.5
 
-    def learn(self, contract: Contract) -> None:
-        """§7.5: foreign-market knowledge through the contract's information flow."""
+    def learn(self, contract: Contract, rate: float) -> None:
+        """§7.5: foreign-market knowledge through the contract's information flow (rate: learning_rate,
+        passed in by the model's contract loop, which binds parameters once per step)."""
         m = contract.market
         self.knowledge[m] += rules.knowledge_gain(
             self.knowledge[m],
@@ -306,13 +307,13 @@ class SME(_Party):
             contract.communication,
             contract.trust_sme,
             self.capability,
-            self.model.p["learning_rate"],
+            rate,
         )
 
-    def drift(self) -> None:
-        """§7.6: ambition follows mean knowledge of the target markets, upward only."""
+    def drift(self, rate: float) -> None:
+        """§7.6: ambition follows mean knowledge of the target markets, upward only (rate: ambition_drift)."""
         kbar = sum(self.knowledge.values()) / len(self.knowledge)
-        self.ambition += rules.ambition_drift(self.ambition, kbar, self.model.p["ambition_drift"])
+        self.ambition += rules.ambition_drift(self.ambition, kbar, rate)
 
     def seek_agents(self) -> None:
         """§7.2: in each target market without an agent, search with probability search_rate (+broker)."""
