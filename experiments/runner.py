@@ -333,6 +333,8 @@ def prepare(
     directory = results_dir(exp, out)
     old = None
     manifest = directory / store.MANIFEST
+    if not (directory / store.RUNS).exists():
+        fresh = True  # no runs to protect (e.g. a clone with only the committed tables): a stale manifest is moot
     if manifest.exists() and not fresh:
         try:
             old = store.read_json(manifest)
@@ -380,7 +382,9 @@ def run_experiment(
     executor = executor or make_executor()
     st = store.RunStore(directory)
     try:
-        st.open(before_load=(lambda: clear(directory)) if fresh else None)  # clear only once we hold the lock
+        # Starting over (asked for, or no manifest to resume from): clear leftovers (step data, failures,
+        # tables) once we hold the lock, so nothing of unknown origin mixes into the new results.
+        st.open(before_load=(lambda: clear(directory)) if fresh or old is None else None)
     except RuntimeError as exc:
         if own_executor:
             executor.close()

@@ -411,3 +411,17 @@ def test_pool_workers_are_recycled():
     finally:
         executor.close()
     assert len(pids) >= 6  # 12 runs, at most 2 per worker
+
+
+def test_a_committed_folder_without_runs_is_simply_rerun(tmp_path):
+    """A clone has manifest.json and tables but no runs.csv: even if the model or defaults changed since,
+    there is nothing to protect, so `run` starts over instead of refusing."""
+    toml = tiny_toml(tmp_path)
+    out = tmp_path / "c"
+    runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
+    (out / store.RUNS).unlink()
+    manifest = store.read_json(out / store.MANIFEST)
+    manifest["model_fingerprint"] = "something-else"
+    store.atomic_write_json(out / store.MANIFEST, manifest)
+    res = runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
+    assert res.ran == 12 and res.skipped == 0
