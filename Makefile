@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint app bench clean
+.PHONY: run test test-fast lint app bench experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: $(STAMP)
 app: $(STAMP)  ## the interactive dashboard on http://localhost:8765
 	-$(BIN)/python tools/solara_assets.py  # Solara's front end from npm where its CDN is out of reach
 	$(BIN)/solara run sim/app.py --host localhost --port 8765
+
+experiments: $(STAMP)  ## regenerate every shipped result in results/ (≈ 4–10 min on 2 cores)
+	$(BIN)/python -m experiments run-all --fresh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
