@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if "scaling" in args.only:
         print("\n1. Per-step time against population size", flush=True)
-        r = scaling.scaling([60, 600] if q else [60, 600, 6000], steps=10 if q else 30, rounds=2 if q else 5)
+        r = scaling.scaling([60, 600] if q else [60, 600, 6000], steps=10 if q else 30, rounds=2 if q else 5,
+                            control=not q)
         scaling.report_scaling(r)
         results["scaling"] = r
         a, b = r["sizes"][-2:]

@@ -50,6 +50,22 @@ def time_steps(n_smes: int, warmup: int, steps: int, seed: int) -> tuple[float, 
     return (time.perf_counter() - t0) / steps, contracts / steps
 
 
+def time_steps_in_turn(n_smes: int, k: int, warmup: int, steps: int, seed: int) -> float:
+    """Seconds per contract-step for ``k`` models of ``n_smes`` SMEs stepped in turn: the work per
+    contract of one such model with k times its working set (a control for cache effects)."""
+    models = [PiggybackModel(rng=seed + 7919 * i, collect_steps=False, **scaled(n_smes)) for i in range(k)]
+    for m in models:
+        for _ in range(warmup):
+            m.step()
+    contracts = 0
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        for m in models:
+            m.step()
+            contracts += m.contracts
+    return (time.perf_counter() - t0) / contracts
+
+
 def calls_per_step(n_smes: int, warmup: int, steps: int, seed: int = 1000) -> tuple[float, float]:
     """Python function calls per step (cProfile's exact count: the work, free of timing noise and of
     the memory hierarchy) and mean active contracts, over ``steps`` steps after ``warmup``."""
@@ -75,14 +91,21 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
 
 
-def scaling(sizes: list[int], warmup: int = 10, steps: int = 30, rounds: int = 5) -> dict:
+def scaling(sizes: list[int], warmup: int = 10, steps: int = 30, rounds: int = 5, control: bool = True) -> dict:
     per_step: dict[int, list[float]] = {n: [] for n in sizes}
     contracts: dict[int, float] = {}
+    a, b = sizes[-2:]
+    k = b // a if control and len(sizes) > 1 else 0
+    in_turn: list[float] = []
     for rnd in range(rounds):  # interleaved: a noisy neighbour slows every size alike
         for n in sizes:
             dt, c = time_steps(n, warmup, steps, seed=1000 + rnd)
             per_step[n].append(dt)
             contracts[n] = c
+    # after the main rounds, not between them: its freed models would leave a fragmented heap to the
+    # next round's models (the largest then ran measurably slower)
+    for rnd in range(rounds if k > 1 else 0):
+        in_turn.append(time_steps_in_turn(a, k, warmup, steps, seed=1000 + rnd))
     calls = {n: calls_per_step(n, warmup, min(steps, 10)) for n in sizes}
     best = {n: min(v) for n, v in per_step.items()}
     xs, ys = [contracts[n] for n in sizes], [best[n] for n in sizes]
@@ -92,7 +115,8 @@ def scaling(sizes: list[int], warmup: int = 10, steps: int = 30, rounds: int = 5
             "contracts": contracts, "exponent_all": slope(xs, ys), "exponent_top2": slope(xs[-2:], ys[-2:]),
             "calls_per_step": {n: c for n, (c, _) in calls.items()},
             "calls_exponent": slope([c for _, c in calls.values()], [c for c, _ in calls.values()]),
-            "warmup": warmup, "steps": steps, "rounds": rounds}
+            "warmup": warmup, "steps": steps, "rounds": rounds,
+            "control": {"models": k, "n_smes": a, "us_per_contract": 1e6 * min(in_turn)} if in_turn else None}
 
 
 def report_scaling(r: dict) -> None:
@@ -109,6 +133,10 @@ def report_scaling(r: dict) -> None:
           + ", ".join(f"{n} SMEs {r['calls_per_step'][n]:,.0f} ({r['calls_per_step'][n] / r['contracts'][n]:.1f} "
                       "per contract)" for n in r["sizes"])
           + f"; exponent of calls against contracts {r['calls_exponent']:.3f}")
+    ctl = r.get("control")
+    if ctl:
+        print(f"  cache control: {ctl['models']} models of {ctl['n_smes']} SMEs stepped in turn (the work per contract "
+              f"of one, {ctl['models']}× its working set): {ctl['us_per_contract']:.1f} µs per contract")
     print(f"  fitted exponent of time against contracts: {r['exponent_all']:.3f} over all sizes, "
           f"{r['exponent_top2']:.3f} from {a} to {b} SMEs (target ≤ 1.05)")
 
