@@ -21,6 +21,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import statistics
 import subprocess
 import sys
@@ -82,6 +83,7 @@ def before_after(ref: str, rounds: int = 5, seeds: int = 10) -> dict:
         subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False,
                        capture_output=True)
         subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False, capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     med = {v: {k: statistics.median(x) for k, x in d.items()} for v, d in samples.items()}
     return {"ref": ref, "commit": commit, "rounds": rounds, "seeds": seeds, "ms": med, "samples": samples,
             "ratio": {k: med["before"][k] / med["now"][k] for k in ("settle", "500")}, "identical": identical}
