@@ -168,10 +168,6 @@ class Subsidiary(_Party):
         self.open_niches: dict[int, None] = {}  # niches left open by an exit, to refill (§7.2)
         self.pending_exit: dict[int, int] = {}  # niche -> quadrant of the contract it exited
 
-    @property
-    def explores(self) -> bool:
-        return self.exploration >= 0.5
-
     def share_q3(self) -> float:
         """Share of this subsidiary's contracts in Q3 (0 with none): what its exploration pays."""
         if not self.contracts:
@@ -292,10 +288,6 @@ class SME(_Party):
         self.knowledge = {m: knowledge0 for m in targets}
         self.contracts: dict[int, Contract] = {}  # market -> contract (one agent per market)
         self.pending_exit: dict[int, int] = {}  # market -> quadrant of the contract it exited
-
-    @property
-    def international(self) -> bool:
-        return self.ambition >= 0.5
 
     def learn(self, contract: Contract, rate: float) -> None:
         """§7.5: foreign-market knowledge through the contract's information flow (rate: learning_rate,

@@ -47,13 +47,12 @@ class Contract:
         "sales",
         "value",
         "quadrant",
-        "start_step",
         "sale_step",
         "exit_origin",
         "active",
     )
 
-    def __init__(self, uid: int, sme: SME, sub: Subsidiary, trust: float, step: int) -> None:
+    def __init__(self, uid: int, sme: SME, sub: Subsidiary, trust: float) -> None:
         self.uid = uid
         self.sme = sme
         self.sub = sub
@@ -69,7 +68,6 @@ class Contract:
         self.sales = 0
         self.value = 0.0
         self.quadrant = quadrant_of(sub.exploration, sme.ambition)
-        self.start_step = step
         self.sale_step = -1
         # quadrant (2 or 4) of the contract whose exit led to this one, for path-by-exit
         self.exit_origin = 0
@@ -122,7 +120,7 @@ class ContractBook:
         return self.seeking.get((market, niche), {})
 
     # -- life cycle -----------------------------------------------------------------
-    def sign(self, sme: SME, sub: Subsidiary, trust: float, step: int) -> Contract:
+    def sign(self, sme: SME, sub: Subsidiary, trust: float) -> Contract:
         """Start a contract, enforcing mutual exclusivity."""
         market, niche = sub.market, sme.niche
         if market in sme.contracts:
@@ -132,7 +130,7 @@ class ContractBook:
         if market not in sme.targets:
             raise RuntimeError(f"SME {sme.unique_id} does not target market {market}")
         self._next_id += 1
-        contract = Contract(self._next_id, sme, sub, trust, step)
+        contract = Contract(self._next_id, sme, sub, trust)
         self.active[contract.uid] = contract
         sme.contracts[market] = contract
         sub.contracts[niche] = contract

@@ -132,15 +132,16 @@ class PiggybackModel(mesa.Model):
                 free = list(self.book.free_subsidiaries(m, sme.niche).values())
                 if free:
                     sub = free[int(rng.integers(len(free)))]
-                    self.book.sign(sme, sub, p["trust0"], 0)
+                    self.book.sign(sme, sub, p["trust0"])
 
     # -- contracts ------------------------------------------------------------------
-    def sign(self, sme: SME, sub: Subsidiary, origin: int = 0) -> Contract:
+    def sign(self, sme: SME, sub: Subsidiary) -> Contract:
         """§7.2: start a contract; a market's intermediary lends it trust (PB path D)."""
         p = self.p
         trust = rules.start_trust(p["trust0"], p["intermediary_trust"], self.intermediary_strength[sub.market])
-        exit_origin = sme.pending_exit.pop(sub.market, 0) or sub.pending_exit.pop(sme.niche, 0) or origin
-        contract = self.book.sign(sme, sub, trust, self.steps)
+        # a party that left a Q2/Q4 contract here: its new contract may count as a path by exit (§8)
+        exit_origin = sme.pending_exit.pop(sub.market, 0) or sub.pending_exit.pop(sme.niche, 0)
+        contract = self.book.sign(sme, sub, trust)
         contract.exit_origin = exit_origin
         return contract
 
