@@ -36,6 +36,22 @@ class Param:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] | None = None
+    label: str = ""  # human label for figures and controls (plain words, no code names)
+    unit: str = ""  # unit or scale shown beside the label ("" when the label says it all)
+    ui: tuple[float, float] | None = None  # range a user should explore (sliders, sweeps); None: the valid range
+
+    @property
+    def ui_range(self) -> tuple[float, float] | None:
+        """The range controls offer: ``ui`` if set, else the valid range (None for bools and choices)."""
+        if self.kind in ("bool", "choice"):
+            return None
+        return self.ui if self.ui is not None else (self.low, self.high)
+
+    @property
+    def axis_label(self) -> str:
+        """``label (unit)``, as on a figure's axis."""
+        text = self.label or self.name
+        return f"{text} ({self.unit})" if self.unit else text
 
     @property
     def valid(self) -> str:
@@ -88,125 +104,188 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def _f(name, default, low, high, meaning):
-    return Param(name, "float", float(default), meaning, low=float(low), high=float(high))
+def _f(name, default, low, high, meaning, label="", unit="", ui=None):
+    return Param(name, "float", float(default), meaning, low=float(low), high=float(high), label=label, unit=unit,
+                 ui=None if ui is None else (float(ui[0]), float(ui[1])))
 
 
-def _i(name, default, low, high, meaning):
-    return Param(name, "int", int(default), meaning, low=low, high=high)
+def _i(name, default, low, high, meaning, label="", unit="", ui=None):
+    return Param(name, "int", int(default), meaning, low=low, high=high, label=label, unit=unit, ui=ui)
 
 
-def _b(name, default, meaning):
-    return Param(name, "bool", bool(default), meaning)
+def _b(name, default, meaning, label=""):
+    return Param(name, "bool", bool(default), meaning, label=label)
 
 
-def _c(name, default, choices, meaning):
-    return Param(name, "choice", default, meaning, choices=tuple(choices))
+def _c(name, default, choices, meaning, label=""):
+    return Param(name, "choice", default, meaning, choices=tuple(choices), label=label)
 
 
 def _group(group, *params):
     return [replace(p, group=group) for p in params]
 
 
+_P, _M, _U = "probability", "per month", "utility"
 _TABLE = [
     *_group(
         "population",  # MODEL.md §2
-        _i("n_mnes", 3, 1, 1000, "number of MNEs (each has one headquarters)"),
-        _i("n_markets", 4, 1, 10_000, "number of host markets; one subsidiary per MNE and market"),
-        _i("n_smes", 60, 1, 1_000_000, "number of exporting SMEs"),
-        _i("n_niches", 8, 1, 10_000, "number of complementary product niches"),
-        _i("contracts_per_sme", 1, 1, 10_000, "target export markets per SME (≤ n_markets), one agent in each"),
+        _i("n_mnes", 3, 1, 1000, "number of MNEs (each has one headquarters)",
+           "MNEs", "firms", (1, 6)),
+        _i("n_markets", 4, 1, 10_000, "number of host markets; one subsidiary per MNE and market",
+           "host markets", "markets", (1, 8)),
+        _i("n_smes", 60, 1, 1_000_000, "number of exporting SMEs",
+           "SMEs", "firms", (10, 300)),
+        _i("n_niches", 8, 1, 10_000, "number of complementary product niches",
+           "product niches", "niches", (1, 24)),
+        _i("contracts_per_sme", 1, 1, 10_000, "target export markets per SME (≤ n_markets), one agent in each",
+           "export markets per SME", "markets", (1, 4)),
     ),
     *_group(
         "initial state",  # MODEL.md §5
-        _c("initial_quadrant", "mixed", ("mixed", *QUADRANTS), "quadrant every initial contract starts in, or mixed"),
-        _f("p_explore", 0.5, 0, 1, "probability a subsidiary starts exploring (mixed start)"),
-        _f("p_international", 0.5, 0, 1, "probability an SME starts internationally oriented (mixed start)"),
-        _f("trust0", 0.3, 0, 1, "initial trust on both sides of a new contract"),
-        _f("knowledge0", 0.0, 0, 1, "initial SME knowledge of each foreign market"),
-        _f("voluntarism", 0.5, 0, 1, "mean SME voluntarism (Beta, concentration 10)"),
-        _f("capability", 0.5, 0, 1, "mean SME absorptive capability (Beta, concentration 10)"),
-        _f("boundary_spanning", 0.3, 0, 1, "mean boundary spanning of SMEs and subsidiaries (Beta, concentration 10)"),
+        _c("initial_quadrant", "mixed", ("mixed", *QUADRANTS), "quadrant every initial contract starts in, or mixed",
+           "initial quadrant"),
+        _f("p_explore", 0.5, 0, 1, "probability a subsidiary starts exploring (mixed start)",
+           "subsidiaries exploring at start", _P),
+        _f("p_international", 0.5, 0, 1, "probability an SME starts internationally oriented (mixed start)",
+           "SMEs international at start", _P),
+        _f("trust0", 0.3, 0, 1, "initial trust on both sides of a new contract",
+           "initial trust", "0–1"),
+        _f("knowledge0", 0.0, 0, 1, "initial SME knowledge of each foreign market",
+           "initial market knowledge", "0–1"),
+        _f("voluntarism", 0.5, 0, 1, "mean SME voluntarism (Beta, concentration 10)",
+           "SME voluntarism (mean)", "0–1"),
+        _f("capability", 0.5, 0, 1, "mean SME absorptive capability (Beta, concentration 10)",
+           "SME absorptive capability (mean)", "0–1"),
+        _f("boundary_spanning", 0.3, 0, 1, "mean boundary spanning of SMEs and subsidiaries (Beta, concentration 10)",
+           "boundary spanning (mean)", "0–1"),
     ),
     *_group(
         "market",  # MODEL.md §7.1
-        _f("opportunity_rate", 2.0, 0, 100, "client requirements per market per step (Poisson mean)"),
-        _f("detect_base", 0.6, 0, 1, "detection probability of a requirement at zero LoF"),
-        _f("sale_value", 1.0, 0, 1000, "value of one solution sale to the dyad"),
-        _f("lof0", 0.6, 0, 1, "initial (and resting) liability of foreignness of a subsidiary"),
-        _f("lof_portfolio", 0.05, 0, 1, "LoF reduction per step at full niche coverage of the portfolio"),
-        _f("lof_platform", 0.02, 0, 1, "LoF reduction per step from the electronic platform"),
-        _f("lof_recovery", 0.01, 0, 1, "rate at which LoF creeps back toward lof0"),
-        _b("platform", False, "MNEs interconnect their subsidiaries by an electronic platform"),
-        _f("platform_boost", 0.3, 0, 1, "detection boost from pooled platform intelligence"),
+        _f("opportunity_rate", 2.0, 0, 100, "client requirements per market per step (Poisson mean)",
+           "client requirements per market", _M, (0, 10)),
+        _f("detect_base", 0.6, 0, 1, "detection probability of a requirement at zero LoF",
+           "detection at zero liability of foreignness", _P),
+        _f("sale_value", 1.0, 0, 1000, "value of one solution sale to the dyad",
+           "value of a solution sale", "value units", (0, 5)),
+        _f("lof0", 0.6, 0, 1, "initial (and resting) liability of foreignness of a subsidiary",
+           "resting liability of foreignness", "0–1"),
+        _f("lof_portfolio", 0.05, 0, 1, "LoF reduction per step at full niche coverage of the portfolio",
+           "LoF reduction by a full portfolio", _M, (0, 0.2)),
+        _f("lof_platform", 0.02, 0, 1, "LoF reduction per step from the electronic platform",
+           "LoF reduction by the platform", _M, (0, 0.1)),
+        _f("lof_recovery", 0.01, 0, 1, "rate at which LoF creeps back toward lof0",
+           "LoF recovery", _M, (0, 0.1)),
+        _b("platform", False, "MNEs interconnect their subsidiaries by an electronic platform",
+           "electronic platform"),
+        _f("platform_boost", 0.3, 0, 1, "detection boost from pooled platform intelligence",
+           "detection boost of the platform", _P),
     ),
     *_group(
         "contract",  # MODEL.md §7.3–7.5
-        _f("capacity", 1.0, 0, 10, "attention a subsidiary divides across its principals per step"),
-        _f("effort_floor", 0.1, 0, 10, "effort weight of a contract regardless of trust"),
-        _f("voluntarism_pull", 1.0, 0, 10, "how strongly a voluntarist, communicating SME draws effort"),
-        _f("comm_min", 0.1, 0, 1, "communication at full trust (≤ comm_max)"),
-        _f("comm_max", 1.0, 0, 1, "communication at zero trust"),
-        _f("trust_gain", 0.08, 0, 1, "trust built per unit of communication"),
-        _f("success_gain", 0.05, 0, 1, "trust built by a sale"),
-        _f("trust_decay", 0.005, 0, 1, "trust lost per step to neglect"),
-        _f("frustration_erosion", 0.05, 0, 1, "trust lost per step at frustration ≥ 1"),
-        _f("comm_cost", 0.02, 0, 10, "cost of communication to each side per unit per step"),
-        _f("learning_rate", 0.05, 0, 1, "SME foreign-market learning rate through the contract"),
-        _f("value_q1", 1.0, 0, 100, "mean dyad value per step in Q1 (efficiency)"),
-        _f("value_q3", 2.0, 0, 100, "mean dyad value per step in Q3 (innovation)"),
-        _f("value_tension", 0.5, 0, 100, "mean dyad value per step in Q2 and Q4"),
-        _f("value_cv_q1", 0.1, 0, 10, "coefficient of variation of Q1 value (low variance)"),
-        _f("value_cv_q3", 0.5, 0, 10, "coefficient of variation of Q3 and tension value (higher variance)"),
+        _f("capacity", 1.0, 0, 10, "attention a subsidiary divides across its principals per step",
+           "subsidiary capacity", "attention per month", (0, 3)),
+        _f("effort_floor", 0.1, 0, 10, "effort weight of a contract regardless of trust",
+           "effort floor", "weight", (0, 1)),
+        _f("voluntarism_pull", 1.0, 0, 10, "how strongly a voluntarist, communicating SME draws effort",
+           "pull of voluntarism on effort", "weight", (0, 3)),
+        _f("comm_min", 0.1, 0, 1, "communication at full trust (≤ comm_max)",
+           "communication at full trust", "0–1"),
+        _f("comm_max", 1.0, 0, 1, "communication at zero trust",
+           "communication at zero trust", "0–1"),
+        _f("trust_gain", 0.08, 0, 1, "trust built per unit of communication",
+           "trust built by communication", _M, (0, 0.3)),
+        _f("success_gain", 0.05, 0, 1, "trust built by a sale",
+           "trust built by a sale", "per sale", (0, 0.3)),
+        _f("trust_decay", 0.005, 0, 1, "trust lost per step to neglect",
+           "trust decay", _M, (0, 0.05)),
+        _f("frustration_erosion", 0.05, 0, 1, "trust lost per step at frustration ≥ 1",
+           "trust eroded by frustration", _M, (0, 0.3)),
+        _f("comm_cost", 0.02, 0, 10, "cost of communication to each side per unit per step",
+           "cost of communication", "value per month", (0, 0.2)),
+        _f("learning_rate", 0.05, 0, 1, "SME foreign-market learning rate through the contract",
+           "foreign-market learning rate", _M, (0, 0.3)),
+        _f("value_q1", 1.0, 0, 100, "mean dyad value per step in Q1 (efficiency)",
+           "value in Q1 (efficiency)", "value per month", (0, 5)),
+        _f("value_q3", 2.0, 0, 100, "mean dyad value per step in Q3 (innovation)",
+           "value in Q3 (innovation)", "value per month", (0, 5)),
+        _f("value_tension", 0.5, 0, 100, "mean dyad value per step in Q2 and Q4",
+           "value in a tension (Q2, Q4)", "value per month", (0, 5)),
+        _f("value_cv_q1", 0.1, 0, 10, "coefficient of variation of Q1 value (low variance)",
+           "variability of Q1 value", "coefficient of variation", (0, 2)),
+        _f("value_cv_q3", 0.5, 0, 10, "coefficient of variation of Q3 and tension value (higher variance)",
+           "variability of Q3 and tension value", "coefficient of variation", (0, 2)),
     ),
     *_group(
         "intent",  # MODEL.md §7.6
-        _f("ambition_drift", 0.01, 0, 1, "rate at which SME ambition follows foreign-market knowledge"),
-        _f("pressure_rate", 0.02, 0, 1, "rate at which headquarters pressure lowers exploration"),
-        _f("hq_pressure", 0.5, 0, 1, "headquarters pressure toward exploitation"),
-        _f("ecosystem", 0.0, 0, 1, "headquarters' platform-ecosystem strategy (shelters exploration)"),
-        _f("intermediary", 0.0, 0, 1, "strength of the non-market intermediary in each market (0: none)"),
-        _f(
-            "intermediary_trust",
-            0.2,
-            0,
-            1,
-            "initial trust an intermediary lends a contract it brokers, per unit strength",
-        ),
+        _f("ambition_drift", 0.01, 0, 1, "rate at which SME ambition follows foreign-market knowledge",
+           "drift of ambition toward knowledge", _M, (0, 0.1)),
+        _f("pressure_rate", 0.02, 0, 1, "rate at which headquarters pressure lowers exploration",
+           "rate of headquarters pressure", _M, (0, 0.2)),
+        _f("hq_pressure", 0.5, 0, 1, "headquarters pressure toward exploitation",
+           "headquarters pressure", "0–1"),
+        _f("ecosystem", 0.0, 0, 1, "headquarters' platform-ecosystem strategy (shelters exploration)",
+           "ecosystem strategy", "0–1"),
+        _f("intermediary", 0.0, 0, 1, "strength of the non-market intermediary in each market (0: none)",
+           "intermediary strength", "0–1"),
+        _f("intermediary_trust", 0.2, 0, 1,
+           "initial trust an intermediary lends a contract it brokers, per unit strength",
+           "trust lent by an intermediary", "per unit strength"),
     ),
     *_group(
         "exit/voice/loyalty",  # MODEL.md §7.7
-        _f("frustration_threshold", 3.0, 0, 100, "frustration past which the thwarted party chooses"),
-        _f("frustration_decay", 0.1, 0, 1, "decay of frustration outside tension quadrants"),
-        _f("rationality", 4.0, 0, 100, "inverse temperature of logit choices"),
-        _f("loyalty_weight", 1.0, 0, 10, "utility weight of loyalty (trust × maturity)"),
-        _f("exit_cost", 0.5, 0, 10, "cost of exiting a contract"),
-        _f("voice_cost", 0.6, 0, 10, "cost of voicing"),
-        _f("voice_gain", 1.5, 0, 10, "utility of a successful voice"),
-        _f("voice_base", -1.0, -10, 10, "baseline log-odds of voice success"),
-        _f("voice_trust", 1.0, 0, 10, "log-odds of voice success per unit of the partner's trust"),
-        _f("voice_spanning", 1.0, 0, 10, "log-odds of voice success per unit of boundary spanning"),
-        _f("voice_ecosystem", 1.5, 0, 10, "log-odds of voice success per unit of HQ ecosystem strategy"),
-        _f("voice_intermediary", 1.5, 0, 10, "log-odds of voice success per unit of intermediary strength"),
-        _f("voice_h", 1.0, 0, 10, "weight of the voice hypothesis term H"),
+        _f("frustration_threshold", 3.0, 0, 100, "frustration past which the thwarted party chooses",
+           "frustration threshold", "frustration", (0, 10)),
+        _f("frustration_decay", 0.1, 0, 1, "decay of frustration outside tension quadrants",
+           "frustration decay", _M),
+        _f("rationality", 4.0, 0, 100, "inverse temperature of logit choices",
+           "rationality of choices", "inverse temperature", (0, 20)),
+        _f("loyalty_weight", 1.0, 0, 10, "utility weight of loyalty (trust × maturity)",
+           "weight of loyalty", _U, (0, 3)),
+        _f("exit_cost", 0.5, 0, 10, "cost of exiting a contract",
+           "exit cost", _U, (0, 2)),
+        _f("voice_cost", 0.6, 0, 10, "cost of voicing",
+           "voice cost", _U, (0, 2)),
+        _f("voice_gain", 1.5, 0, 10, "utility of a successful voice",
+           "gain from a successful voice", _U, (0, 3)),
+        _f("voice_base", -1.0, -10, 10, "baseline log-odds of voice success",
+           "baseline voice success", "log-odds", (-5, 5)),
+        _f("voice_trust", 1.0, 0, 10, "log-odds of voice success per unit of the partner's trust",
+           "voice success from the partner's trust", "log-odds", (0, 5)),
+        _f("voice_spanning", 1.0, 0, 10, "log-odds of voice success per unit of boundary spanning",
+           "voice success from boundary spanning", "log-odds", (0, 5)),
+        _f("voice_ecosystem", 1.5, 0, 10, "log-odds of voice success per unit of HQ ecosystem strategy",
+           "voice success from the ecosystem strategy", "log-odds", (0, 5)),
+        _f("voice_intermediary", 1.5, 0, 10, "log-odds of voice success per unit of intermediary strength",
+           "voice success from the intermediary", "log-odds", (0, 5)),
+        _f("voice_h", 1.0, 0, 10, "weight of the voice hypothesis term H",
+           "weight of the voice hypothesis", "log-odds", (0, 5)),
         _c(
             "voice_hypothesis",
             "loyalty",
             ("loyalty", "exit_threat"),
             "voice works from loyalty, or from a credible exit threat",
+            "voice hypothesis",
         ),
-        _f("loyalty_shift", 0.1, 0, 1, "intent the loyal party gives up per loyalty act"),
-        _f("voice_shift", 0.2, 0, 1, "intent (and trust, capability) a successful voice moves the partner uphill"),
-        _f("search_rate", 0.2, 0, 1, "probability per step an agentless SME searches in a target market"),
+        _f("loyalty_shift", 0.1, 0, 1, "intent the loyal party gives up per loyalty act",
+           "intent given up by loyalty", "per act", (0, 0.5)),
+        _f("voice_shift", 0.2, 0, 1, "intent (and trust, capability) a successful voice moves the partner uphill",
+           "intent moved by a successful voice", "per success", (0, 0.5)),
+        _f("search_rate", 0.2, 0, 1, "probability per step an agentless SME searches in a target market",
+           "partner search rate", "probability per month"),
     ),
     *_group(
         "run",  # MODEL.md §8
-        _i("max_steps", 500, 1, 1_000_000, "steps at most (one step is one month)"),
-        _i("burn_in", 50, 0, 1_000_000, "steps before settlement may be detected"),
-        _i("settle_window", 50, 1, 1_000_000, "steps over which shares must stay within the tolerance"),
-        _f("settle_tolerance", 0.05, 0, 1, "max − min band of every quadrant share over the window"),
-        _f("dominance", 0.5, 0, 1, "share a quadrant needs to be the settled quadrant (else mixed)"),
-        _b("stop_on_settle", True, "stop the run at settlement"),
+        _i("max_steps", 500, 1, 1_000_000, "steps at most (one step is one month)",
+           "run length", "months", (50, 2000)),
+        _i("burn_in", 50, 0, 1_000_000, "steps before settlement may be detected",
+           "burn-in", "months", (0, 500)),
+        _i("settle_window", 50, 1, 1_000_000, "steps over which shares must stay within the tolerance",
+           "settlement window", "months", (10, 200)),
+        _f("settle_tolerance", 0.05, 0, 1, "max − min band of every quadrant share over the window",
+           "settlement tolerance", "share", (0, 0.2)),
+        _f("dominance", 0.5, 0, 1, "share a quadrant needs to be the settled quadrant (else mixed)",
+           "dominance threshold", "share"),
+        _b("stop_on_settle", True, "stop the run at settlement", "stop at settlement"),
     ),
 ]
 PARAMS: dict[str, Param] = {p.name: p for p in _TABLE}

@@ -1,0 +1,32 @@
+"""The one palette: quadrant, outcome and action colours for the dashboard and every figure.
+
+Okabe & Ito's colour-blind-safe set (Okabe, M. & Ito, K. 2008, *Color Universal Design*),
+distinguishable under the common colour-vision deficiencies and in greyscale by lightness.
+Quadrants and actions never share a colour, because the path figures draw both at once.
+"""
+
+from __future__ import annotations
+
+QUADRANT_COLOURS: dict[str, str] = {
+    "Q1": "#0072B2",  # blue: exploit × domestic, the supply-chain equilibrium
+    "Q2": "#E69F00",  # orange: exploit × international, a tension
+    "Q3": "#009E73",  # bluish green: explore × international, the innovation equilibrium
+    "Q4": "#D55E00",  # vermilion: explore × domestic, a tension
+}
+OUTCOME_COLOURS: dict[str, str] = {
+    **QUADRANT_COLOURS,
+    "mixed": "#F0E442",  # yellow: no quadrant dominates (filled areas only)
+    "unsettled": "#BBBBBB",  # grey: never settled
+}
+ACTION_COLOURS: dict[str, str] = {
+    "loyalty": "#56B4E9",  # sky blue: downhill toward Q1
+    "voice": "#CC79A7",  # reddish purple: uphill toward Q3
+    "exit": "#000000",  # black: the contract ends
+    "drift": "#999999",  # grey: learning or headquarters pressure, no choice
+}
+QUADRANT_NAMES: dict[str, str] = {
+    "Q1": "exploit × domestic",
+    "Q2": "exploit × international",
+    "Q3": "explore × international",
+    "Q4": "explore × domestic",
+}
