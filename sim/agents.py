@@ -122,7 +122,7 @@ class _Party(mesa.Agent):
         self.last_action, self.last_action_step = action, model.steps
         if action == LOYALTY:
             model.loyalty_acts += 1
-            self.be_loyal()
+            self.be_loyal(contract)
             self.mark_moved(LOYALTY)
             return 0.5 * frustration
         if action == VOICE:
@@ -135,12 +135,14 @@ class _Party(mesa.Agent):
             return frustration + 1.0
         model.exits += 1
         model.costs += p["exit_cost"]
+        if model.events is not None:
+            model.events.record(model.steps, "exit", contract, by="sme" if is_sme else "sub")
         self.exit(contract)
         return 0.0
 
     # implemented by SME and Subsidiary
     def best_alternative_fit(self, contract: Contract) -> float | None: ...
-    def be_loyal(self) -> None: ...
+    def be_loyal(self, contract: Contract) -> None: ...
     def voice_succeeds(self, contract: Contract) -> None: ...
     def exit(self, contract: Contract) -> None: ...
 
@@ -167,6 +169,36 @@ class Subsidiary(_Party):
         self.contracts: dict[int, Contract] = {}  # niche -> contract (one SME per niche)
         self.open_niches: dict[int, None] = {}  # niches left open by an exit, to refill (§7.2)
         self.pending_exit: dict[int, int] = {}  # niche -> quadrant of the contract it exited
+
+    def influence_share(self, contract: Contract) -> float:
+        """§11.2 the share of this subsidiary's intent ``contract`` can move: its effort weight (§7.3,
+        from current trust, voluntarism and communication) over the portfolio's."""
+        p = self.model.p
+        floor, pull = p["effort_floor"], p["voluntarism_pull"]
+        total = own = 0.0
+        for c in self.contracts.values():
+            w = rules.effort_weight(c.trust_sub, c.sme.voluntarism, c.communication, floor, pull)
+            total += w
+            if c is contract:
+                own = w
+        return rules.influence_share(own, total, len(self.contracts))
+
+    def align(self, rate: float) -> None:
+        """§11.3 aligned contracts pull the intent that serves them: x moves toward 1 with the
+        effort-weighted share of Q3 contracts and toward 0 with that of Q1 contracts."""
+        total = w1 = w3 = 0.0
+        for c in self.contracts.values():
+            e = c.effort
+            total += e
+            if c.quadrant == 1:
+                w1 += e
+            elif c.quadrant == 3:
+                w3 += e
+        if total <= 0.0:  # no effort allocated yet (new contracts): weigh them equally
+            qs = [c.quadrant for c in self.contracts.values()]
+            total, w1, w3 = float(len(qs)), float(qs.count(1)), float(qs.count(3))
+        if total > 0.0:
+            self.exploration += rules.alignment_drift(self.exploration, w1 / total, w3 / total, rate)
 
     def share_q3(self) -> float:
         """Share of this subsidiary's contracts in Q3 (0 with none): what its exploration pays."""
@@ -242,10 +274,11 @@ class Subsidiary(_Party):
         fits = [rules.fit(s.ambition, self.exploration) for s in smes.values() if s.unique_id not in self.shunned]
         return max(fits) if fits else None
 
-    def be_loyal(self) -> None:
-        """Path B: the subsidiary gives up exploration, pushed further by HQ pressure."""
-        p = self.model.p
-        self.exploration = max(0.0, self.exploration - p["loyalty_shift"] * (1.0 + self.hq.pressure))
+    def be_loyal(self, contract: Contract) -> None:
+        """Path B: the subsidiary gives up exploration, pushed further by HQ pressure; one contract
+        moves the whole subsidiary only by its share of the portfolio (§11.2)."""
+        shift = self.model.p["loyalty_shift"] * (1.0 + self.hq.pressure)
+        self.exploration = max(0.0, self.exploration - rules.shared_shift(shift, self.influence_share(contract)))
 
     def voice_succeeds(self, contract: Contract) -> None:
         """Path D: confidence and capacity building raise the SME's trust, capability and ambition."""
@@ -288,6 +321,7 @@ class SME(_Party):
         self.knowledge = {m: knowledge0 for m in targets}
         self.contracts: dict[int, Contract] = {}  # market -> contract (one agent per market)
         self.pending_exit: dict[int, int] = {}  # market -> quadrant of the contract it exited
+        self.founder = False  # in the initial population (True) or an entrant (§11.1)
 
     def learn(self, contract: Contract, rate: float) -> None:
         """§7.5: foreign-market knowledge through the contract's information flow (rate: learning_rate,
@@ -330,14 +364,16 @@ class SME(_Party):
         fits = [rules.fit(self.ambition, s.exploration) for s in subs.values() if s.unique_id not in self.shunned]
         return max(fits) if fits else None
 
-    def be_loyal(self) -> None:
-        """Path A: the SME gives up its international ambition."""
+    def be_loyal(self, contract: Contract) -> None:
+        """Path A: the SME gives up its international ambition (its own intent: unweighted)."""
         self.ambition = max(0.0, self.ambition - self.model.p["loyalty_shift"])
 
     def voice_succeeds(self, contract: Contract) -> None:
-        """Path C: reaching other MNE units or HQ, the SME moves its agent toward exploration."""
+        """Path C: reaching other MNE units or HQ, the SME moves its agent toward exploration, by its
+        contract's share of the agent's portfolio (§11.2: collective voice)."""
         sub = contract.sub
-        sub.exploration = min(1.0, sub.exploration + self.model.p["voice_shift"])
+        shift = rules.shared_shift(self.model.p["voice_shift"], sub.influence_share(contract))
+        sub.exploration = min(1.0, sub.exploration + shift)
         sub.mark_moved(VOICE)
 
     def exit(self, contract: Contract) -> None:

@@ -112,6 +112,13 @@ class ContractBook:
         for m in sme.targets:
             self.seeking.setdefault((m, sme.niche), {})[sme.unique_id] = sme
 
+    def remove_sme(self, sme: SME) -> None:
+        """An SME leaves the population (§11.1): it no longer seeks agents. End its contracts first."""
+        if sme.contracts:
+            raise RuntimeError(f"SME {sme.unique_id} still has contracts; end them before it leaves")
+        for m in sme.targets:
+            self.seeking[(m, sme.niche)].pop(sme.unique_id, None)
+
     # -- queries --------------------------------------------------------------------
     def free_subsidiaries(self, market: int, niche: int) -> dict[int, Subsidiary]:
         return self.free_subs.get((market, niche), {})

@@ -10,18 +10,18 @@ import numpy as np
 from sim import rules
 from sim.agents import SME, Headquarters, Intermediary, Subsidiary
 from sim.contracts import Contract, ContractBook, quadrant_of
+from sim import population
 from sim.observe import (
     PATH_KEYS,
     PATH_NAMES,
     SUMMARY_KEYS,
-    SettlementDetector,
-    dominant_quadrant,
+    EventLog,
+    RegimeObserver,
+    ShockWatch,
     exit_path,
     path_of,
 )
 from sim.params import validate
-
-_BELOW_HALF = float(np.nextafter(0.5, 0.0))
 
 
 class PiggybackModel(mesa.Model):
@@ -34,11 +34,14 @@ class PiggybackModel(mesa.Model):
         seed: accepted for ``mesa.batch_run`` on Mesa 3.3 only; use ``rng``.
         collect_steps: keep one DataCollector row per step (False: the summary only, as in
             :func:`run`; collecting is ~15 % of a default run's time).
+        record_events: keep the contract-level event log (:class:`sim.observe.EventLog`) in ``events``.
         **params: overrides of the parameter table :data:`sim.params.PARAMS`; unknown
             names and invalid values raise ``ValueError``.
     """
 
-    def __init__(self, rng=None, seed=None, collect_steps: bool = True, **params: Any) -> None:
+    def __init__(
+        self, rng=None, seed=None, collect_steps: bool = True, record_events: bool = False, **params: Any
+    ) -> None:
         if seed is not None and rng is None:
             rng = seed
         super().__init__(rng=rng)
@@ -47,20 +50,26 @@ class PiggybackModel(mesa.Model):
         self.max_steps = p["max_steps"]
         self.collect_steps = collect_steps
         self.book = ContractBook()
+        self.events: EventLog | None = EventLog() if record_events else None
 
         # §8 counters and observations (every SUMMARY_KEYS entry is an attribute)
         self.exits = self.voices = self.voice_successes = self.loyalty_acts = 0
+        self.departures = self.entrants = self.sub_renewals = 0  # §11.1, apart from exit/voice/loyalty
         for name in PATH_NAMES:
             setattr(self, f"path_{name}", 0)
+            setattr(self, f"founders_path_{name}", 0)
         for key in PATH_KEYS:
             setattr(self, key, 0)
         self.costs = 0.0  # voice and exit costs paid
         self.settled = False
         self.settle_step = None
-        self.quadrant = "unsettled"
-        self.final_quadrant = "mixed"
+        self.quadrant = "unsettled"  # the regime at settlement (§12.1)
+        self.final_quadrant = "mixed"  # the regime now: the last window's mean shares
         self.stable_at_end = False
-        self.detector = SettlementDetector(p["burn_in"], p["settle_window"], p["settle_tolerance"], p["max_steps"])
+        self.observer = RegimeObserver(
+            p["burn_in"], p["settle_window"], p["settle_tolerance"], p["settle_z"], p["dominance"], p["max_steps"]
+        )
+        self.shock_watch: ShockWatch | None = None
 
         self._build_population()
         self._observe(record=False)
@@ -70,17 +79,6 @@ class PiggybackModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={k: k for k in ("seed", *SUMMARY_KEYS)})
 
     # -- §5 initialisation ----------------------------------------------------------
-    def _intent(self, high: bool) -> float:
-        """0.5 ± 0.5·Beta(2, 2) on the chosen side of 0.5 (§5)."""
-        b = 0.5 * self.rng.beta(2.0, 2.0)
-        return 0.5 + b if high else min(0.5 - b, _BELOW_HALF)
-
-    def _beta_mean(self, mean: float) -> float:
-        """Beta draw with the given mean and concentration 10 (§5); degenerate at 0 and 1."""
-        if mean <= 0.0 or mean >= 1.0:
-            return float(mean)
-        return float(self.rng.beta(10.0 * mean, 10.0 * (1.0 - mean)))
-
     def _build_population(self) -> None:
         p, rng = self.p, self.rng
         start = p["initial_quadrant"]
@@ -103,36 +101,30 @@ class PiggybackModel(mesa.Model):
                     self,
                     hq,
                     m,
-                    exploration=self._intent(explores),
+                    exploration=population.draw_intent(rng, explores),
                     lof=p["lof0"],
-                    boundary_spanning=self._beta_mean(p["boundary_spanning"]),
+                    boundary_spanning=population.beta_mean(rng, p["boundary_spanning"]),
                     capacity=p["capacity"],
                 )
                 hq.subsidiaries.append(sub)
                 self.subsidiaries.append(sub)
                 self.subs_by_market[m].append(sub)
                 self.book.add_subsidiary(sub, p["n_niches"])
+        self.subsidiary_by_id = {sub.unique_id: sub for sub in self.subsidiaries}
 
         self.smes: list[SME] = []
         for _ in range(p["n_smes"]):
             international = rng.random() < p["p_international"] if intl_side is None else intl_side
-            sme = SME(
-                self,
-                niche=int(rng.integers(p["n_niches"])),
-                ambition=self._intent(international),
-                voluntarism=self._beta_mean(p["voluntarism"]),
-                capability=self._beta_mean(p["capability"]),
-                boundary_spanning=self._beta_mean(p["boundary_spanning"]),
-                targets=[int(m) for m in rng.choice(p["n_markets"], p["contracts_per_sme"], replace=False)],
-                knowledge0=p["knowledge0"],
-            )
+            sme = population.new_sme(self, bool(international))
+            sme.founder = True
             self.smes.append(sme)
-            self.book.add_sme(sme)
             for m in sme.targets:  # initial agent: a random subsidiary with the niche free
                 free = list(self.book.free_subsidiaries(m, sme.niche).values())
                 if free:
                     sub = free[int(rng.integers(len(free)))]
-                    self.book.sign(sme, sub, p["trust0"])
+                    contract = self.book.sign(sme, sub, p["trust0"])
+                    if self.events is not None:
+                        self.events.record(0, "formed", contract)
 
     # -- contracts ------------------------------------------------------------------
     def sign(self, sme: SME, sub: Subsidiary) -> Contract:
@@ -143,7 +135,26 @@ class PiggybackModel(mesa.Model):
         exit_origin = sme.pending_exit.pop(sub.market, 0) or sub.pending_exit.pop(sme.niche, 0)
         contract = self.book.sign(sme, sub, trust)
         contract.exit_origin = exit_origin
+        if self.events is not None:
+            self.events.record(self.steps, "formed", contract)
         return contract
+
+    def shock(self, share: float, intent: str) -> int:
+        """§11.4: replace ``share`` of the SMEs at once with entrants of ``intent`` ("domestic",
+        "international", "mixed"); returns how many. Scheduled by ``shock_step``, or called between
+        steps (the dashboard's shock button). Settlement is judged afresh after a shock, and the
+        pre-shock regime is watched for its return."""
+        obs, p = self.observer, self.p
+        if obs.n:
+            w = min(obs.window, obs.n)
+            before = obs.mean(obs.n - w, obs.n)
+            self.shock_watch = ShockWatch(
+                obs.n, obs.regime, before[:4], before[4], p["settle_tolerance"], p["settle_z"]
+            )
+        replaced = population.shock(self, share, intent)
+        obs.start = max(obs.start, obs.n)  # settlement windows must lie after the shock
+        self.settled, self.settle_step, self.quadrant = False, None, "unsettled"
+        return replaced
 
     def _shuffled(self, items: list) -> list:
         """Random order within a stage (§3), from the model's own generator on every Mesa version."""
@@ -154,9 +165,13 @@ class PiggybackModel(mesa.Model):
     def step(self) -> None:
         """One month: the eight stages of MODEL.md §3."""
         p = self.p
-        # 1. headquarters pressure (§7.6); the platform acts through detection (§7.1)
+        # 1. headquarters pressure (§7.6), then aligned contracts pull their agents (§11.3);
+        #    the platform acts through detection (§7.1)
         for hq in self.headquarters:
             hq.apply_pressure()
+        if p["alignment_pull"] > 0.0:
+            for sub in self.subsidiaries:
+                sub.align(p["alignment_pull"])
         # 2–3. opportunities, effort allocation, solution selling, LoF (§7.1, §7.3)
         for sub in self.subsidiaries:
             sub.allocate_effort()
@@ -173,7 +188,11 @@ class PiggybackModel(mesa.Model):
         drift_rate = p["ambition_drift"]
         for sme in self.smes:
             sme.drift(drift_rate)
-        # 7. matching (§7.2)
+        # 7. population: departures and entries, mandate renewals (§11.1), a scheduled shock (§11.4);
+        #    then matching (§7.2), in which entrants and abandoned agents search
+        population.turnover(self)
+        if self.steps == p["shock_step"]:
+            self.shock(p["shock_share"], p["shock_intent"])
         for sme in self._shuffled(self.smes):
             if len(sme.contracts) < len(sme.targets):  # most SMEs have all their agents
                 sme.seek_agents()
@@ -185,8 +204,8 @@ class PiggybackModel(mesa.Model):
             self.datacollector.collect(self)
         if self.steps >= self.max_steps:
             self.running = False
-        elif self.settled and p["stop_on_settle"]:
-            self.running = False
+        elif self.settled and p["stop_on_settle"] and self.steps >= p["shock_step"]:
+            self.running = False  # a scheduled shock is waited for: settlement is judged after it
 
     def _opportunities(self) -> None:
         """§7.1: each market draws Poisson(opportunity_rate) requirements, one niche each."""
@@ -254,27 +273,38 @@ class PiggybackModel(mesa.Model):
             c.frustration_sub *= 1.0 - decay
 
     # -- §8 observation -------------------------------------------------------------
-    def _count_path(self, path: str, action: str) -> None:
+    def _count_path(self, path: str, action: str, founder: bool) -> None:
         key = f"path_{path}"
         setattr(self, key, getattr(self, key) + 1)
-        key = f"{key}_{action}"
-        setattr(self, key, getattr(self, key) + 1)
+        setattr(self, f"{key}_{action}", getattr(self, f"{key}_{action}") + 1)
+        if founder:  # a dyad of the initial population: how the starting tension resolved
+            setattr(self, f"founders_{key}", getattr(self, f"founders_{key}") + 1)
 
     def _observe(self, record: bool = True) -> None:
         counts = [0, 0, 0, 0, 0]
         trust = comm = effort = value = 0.0
+        events = self.events if record else None
         for c in self.book.active.values():
             q = quadrant_of(c.sub.exploration, c.sme.ambition)
             if c.exit_origin:
                 path = exit_path(c.exit_origin, q)
                 if path:
-                    self._count_path(path, "exit")
+                    self._count_path(path, "exit", c.sme.founder)
+                    if events is not None:
+                        c.quadrant = q
+                        events.record(self.steps, "path_by_exit", c, from_quadrant=c.exit_origin, path=path,
+                                      action="exit")
                 c.exit_origin = 0
             elif q != c.quadrant:
                 path = path_of(c.quadrant, q)
+                # the SME moved if its side (international: Q2, Q3) changed, else the subsidiary did
+                sme_moved = (q in (2, 3)) != (c.quadrant in (2, 3))
+                action = (c.sme if sme_moved else c.sub).move_action()
                 if path:
-                    mover = c.sme if path in ("A", "D") else c.sub
-                    self._count_path(path, mover.move_action())
+                    self._count_path(path, action, c.sme.founder)
+                if events is not None:
+                    before, c.quadrant = c.quadrant, q
+                    events.record(self.steps, "quadrant", c, from_quadrant=before, path=path, action=action)
             c.quadrant = q
             counts[q] += 1
             trust += c.trust_mean
@@ -296,20 +326,46 @@ class PiggybackModel(mesa.Model):
         self.total_value = self.book.value_of_ended + value - self.costs
         if not record:
             return
-        self.detector.record(shares)
-        self.stable_at_end = self.detector.stable()
-        self.final_quadrant = dominant_quadrant(shares, self.p["dominance"])
+        obs = self.observer
+        obs.record(shares, n)
+        self.final_quadrant = obs.regime
+        self.stable_at_end = obs.stationary()
         if self.stable_at_end and not self.settled:
             self.settled = True
             self.settle_step = self.steps
-            self.quadrant = self.final_quadrant
+            self.quadrant = obs.regime
+        if self.shock_watch is not None:
+            self.shock_watch.observe(obs.n, shares)
+
+    # -- §12.1 derived observations (reporters) ---------------------------------------
+    def _composition(self, k: int) -> float:
+        return float(self.observer.window_mean()[k])
+
+    composition_Q1 = property(lambda self: self._composition(0))
+    composition_Q2 = property(lambda self: self._composition(1))
+    composition_Q3 = property(lambda self: self._composition(2))
+    composition_Q4 = property(lambda self: self._composition(3))
+    occupancy_Q1 = property(lambda self: self.observer.occupancy_shares()["Q1"])
+    occupancy_Q2 = property(lambda self: self.observer.occupancy_shares()["Q2"])
+    occupancy_Q3 = property(lambda self: self.observer.occupancy_shares()["Q3"])
+    occupancy_Q4 = property(lambda self: self.observer.occupancy_shares()["Q4"])
+    occupancy_mixed = property(lambda self: self.observer.occupancy_shares()["mixed"])
+    regime_switches = property(lambda self: self.observer.switches)
+    shock_regime = property(lambda self: None if self.shock_watch is None else self.shock_watch.regime)
+    shock_return_time = property(lambda self: None if self.shock_watch is None else self.shock_watch.return_time)
+
+    @property
+    def shock_returned(self) -> bool | None:
+        """§11.4 did the pre-shock regime return (None: no shock yet)?"""
+        return None if self.shock_watch is None else self.shock_watch.returned(self.final_quadrant)
 
     # -- running and reporting ------------------------------------------------------
     def run(self, max_steps: int | None = None) -> dict[str, Any]:
         """Run to settlement (with ``stop_on_settle``) or ``max_steps``; return the §8 summary."""
         if max_steps is not None:
             self.max_steps = validate({"max_steps": max_steps})["max_steps"]
-            self.running = self.steps < self.max_steps and not (self.settled and self.p["stop_on_settle"])
+            stopped = self.settled and self.p["stop_on_settle"] and self.steps >= self.p["shock_step"]
+            self.running = self.steps < self.max_steps and not stopped
         while self.running:
             self.step()
         return self.summary()
@@ -368,6 +424,10 @@ class PiggybackModel(mesa.Model):
             assert c.frustration_sme >= 0 and c.frustration_sub >= 0 and c.effort >= 0 and c.age >= 0
         for s in self.subsidiaries:
             assert 0.0 <= s.exploration <= 1.0 and 0.0 <= s.lof <= 1.0
+        assert len(self.smes) == self.p["n_smes"] and self.entrants == self.departures
+        present = {s.unique_id for s in self.smes}
+        assert all(c.sme.unique_id in present for c in self.book.active.values()), "a departed SME holds a contract"
+        assert all(uid in present for d in self.book.seeking.values() for uid in d), "a departed SME still seeks"
         for s in self.smes:
             assert 0.0 <= s.ambition <= 1.0 and 0.0 <= s.capability <= 1.0
             assert all(0.0 <= k <= 1.0 for k in s.knowledge.values())

@@ -139,6 +139,12 @@ _TABLE = [
            "product niches", "niches", (1, 24)),
         _i("contracts_per_sme", 1, 1, 10_000, "target export markets per SME (≤ n_markets), one agent in each",
            "export markets per SME", "markets", (1, 4)),
+        _f("sme_turnover", 0.008, 0, 1, "probability per step that an SME leaves; an entrant takes its place (§11.1)",
+           "SME turnover", _M, (0, 0.05)),
+        _f("entry_p_international", 0.5, 0, 1, "probability an entrant SME is internationally oriented (§11.1)",
+           "entrants international", _P),
+        _f("sub_turnover", 0.0, 0, 1, "probability per step a subsidiary's mandate is renewed, intent redrawn (§11.1)",
+           "subsidiary mandate renewal", _M, (0, 0.05)),
     ),
     *_group(
         "initial state",  # MODEL.md §5
@@ -230,6 +236,8 @@ _TABLE = [
         _f("intermediary_trust", 0.2, 0, 1,
            "initial trust an intermediary lends a contract it brokers, per unit strength",
            "trust lent by an intermediary", "per unit strength"),
+        _f("alignment_pull", 0.01, 0, 1, "rate at which aligned (Q1, Q3) contracts pull their agent's intent (§11.3)",
+           "pull of aligned contracts", _M, (0, 0.05)),
     ),
     *_group(
         "exit/voice/loyalty",  # MODEL.md §7.7
@@ -274,15 +282,27 @@ _TABLE = [
            "partner search rate", "probability per month"),
     ),
     *_group(
-        "run",  # MODEL.md §8
+        "shocks",  # MODEL.md §11.4
+        _i("shock_step", 0, 0, 1_000_000, "step at which a shock replaces SMEs at once (0: no shock)",
+           "shock at step", "month", (0, 1000)),
+        _f("shock_share", 0.3, 0, 1, "share of SMEs the shock replaces",
+           "share of SMEs replaced by the shock", "share"),
+        _c("shock_intent", "mixed", ("domestic", "international", "mixed"),
+           "intent of the entrants a shock brings (mixed: international with entry_p_international)",
+           "intent of the shock's entrants"),
+    ),
+    *_group(
+        "run",  # MODEL.md §8, §12.1
         _i("max_steps", 500, 1, 1_000_000, "steps at most (one step is one month)",
            "run length", "months", (50, 2000)),
         _i("burn_in", 50, 0, 1_000_000, "steps before settlement may be detected",
            "burn-in", "months", (0, 500)),
-        _i("settle_window", 50, 1, 1_000_000, "steps over which shares must stay within the tolerance",
+        _i("settle_window", 50, 1, 1_000_000, "length of each of the two windows whose mean shares must agree",
            "settlement window", "months", (10, 200)),
-        _f("settle_tolerance", 0.05, 0, 1, "max − min band of every quadrant share over the window",
+        _f("settle_tolerance", 0.05, 0, 1, "least tolerance on the change of window-mean shares between two windows",
            "settlement tolerance", "share", (0, 0.2)),
+        _f("settle_z", 1.5, 0, 10, "tolerance in standard errors of a share, z·√(m(1−m)/N), when larger (§12.1)",
+           "settlement tolerance in standard errors", "z", (0, 4)),
         _f("dominance", 0.5, 0, 1, "share a quadrant needs to be the settled quadrant (else mixed)",
            "dominance threshold", "share"),
         _b("stop_on_settle", True, "stop the run at settlement", "stop at settlement"),

@@ -75,9 +75,9 @@ def test_stopping_does_not_change_the_trajectory_up_to_settlement():
     assert df1[cols].reset_index(drop=True).equals(df2[cols].reset_index(drop=True))
 
 
-def test_settlement_is_detected_no_earlier_than_burn_in_plus_window():
+def test_settlement_is_detected_no_earlier_than_burn_in_plus_two_windows():
     s = run({"initial_quadrant": "Q1", "burn_in": 30, "settle_window": 20}, 2)
-    assert s["settled"] and s["settle_step"] >= 50
+    assert s["settled"] and s["settle_step"] >= 70
     s = run({"max_steps": 40}, 2)
     assert not s["settled"] and s["quadrant"] == "unsettled" and s["steps"] == 40
 
@@ -141,6 +141,7 @@ def _param_strategy():
         "max_steps": (1, 40),
         "burn_in": (0, 20),
         "settle_window": (1, 15),
+        "shock_step": (0, 40),
     }
     fields = {}
     for name, p in PARAMS.items():

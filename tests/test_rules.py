@@ -7,7 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim import rules
-from sim.observe import PATHS, SettlementDetector, dominant_quadrant, exit_path, path_of
+from sim.observe import (
+    PATHS,
+    RegimeObserver,
+    ShockWatch,
+    decidable,
+    dominant_quadrant,
+    exit_path,
+    noise_tolerance,
+    path_of,
+    windows_agree,
+)
 
 unit = st.floats(0.0, 1.0)
 
@@ -246,15 +256,91 @@ def test_dominant_quadrant():
     assert dominant_quadrant([0.0, 0.0, 0.0, 0.0], 0.5) == "mixed"
 
 
-def test_settlement_needs_burn_in_plus_window_and_a_narrow_band():
-    d = SettlementDetector(burn_in=5, window=3, tolerance=0.05, capacity=4)
-    for _ in range(7):
-        d.record([1.0, 0.0, 0.0, 0.0])
-        assert not d.stable()  # fewer than burn_in + window steps
-    d.record([1.0, 0.0, 0.0, 0.0])
-    assert d.stable()
-    d.record([0.9, 0.1, 0.0, 0.0])  # band 0.1 > tolerance
-    assert not d.stable()
+def test_noise_tolerance_is_the_larger_of_the_floor_and_z_standard_errors():
+    assert noise_tolerance(0.5, 100, 0.05, 2.0) == pytest.approx(2.0 * 0.05)  # √(.25/100) = 0.05
+    assert noise_tolerance(0.5, 10_000, 0.05, 2.0) == pytest.approx(0.05)  # large N: the floor
+    assert noise_tolerance(1.0, 50, 0.05, 3.0) == pytest.approx(0.05)  # no variance at m = 1
+    assert noise_tolerance(0.3, 0, 0.07, 2.0) == 0.07  # no contracts: the floor
+    assert noise_tolerance(0.5, 100, 0.05, 0.0) == 0.05  # z = 0: the v1 band
+
+
+@given(unit, st.integers(1, 10_000), unit, st.floats(0, 10))
+def test_noise_tolerance_shrinks_with_more_contracts(m, n, tol, z):
+    assert noise_tolerance(m, n, tol, z) >= noise_tolerance(m, 2 * n, tol, z) >= tol
+
+
+def test_windows_agree_quadrant_by_quadrant():
+    a = [0.8, 0.1, 0.1, 0.0]
+    assert windows_agree(a, [0.78, 0.12, 0.1, 0.0], 50, 0.05, 0.0)
+    assert not windows_agree(a, [0.7, 0.2, 0.1, 0.0], 50, 0.05, 0.0)
+    assert windows_agree(a, [0.7, 0.2, 0.1, 0.0], 50, 0.05, 2.0)  # within 2 SE among 50 contracts
+
+
+def test_decidable_regimes_lie_clear_of_the_dominance_threshold():
+    assert decidable([0.9, 0.05, 0.05, 0.0], 100, 0.5, 0.05, 1.0)
+    assert decidable([0.3, 0.1, 0.3, 0.3], 100, 0.5, 0.05, 1.0)  # clearly mixed
+    assert not decidable([0.52, 0.0, 0.48, 0.0], 100, 0.5, 0.05, 1.0)
+    assert not decidable([0.58, 0.0, 0.42, 0.0], 100, 0.5, 0.05, 2.0)  # 0.08 < 2·√(.58·.42/100)
+
+
+def test_regime_observer_settles_only_after_burn_in_and_two_agreeing_windows():
+    o = RegimeObserver(burn_in=5, window=3, tolerance=0.05, z=0.0, dominance=0.5, capacity=4)
+    for _ in range(10):
+        o.record([1.0, 0.0, 0.0, 0.0], 40)
+        assert not o.stationary()  # fewer than burn_in + 2 windows
+    o.record([1.0, 0.0, 0.0, 0.0], 40)
+    assert o.stationary() and o.regime == "Q1"  # history grew past its planned capacity
     for _ in range(3):
-        d.record([0.9, 0.1, 0.0, 0.0])
-    assert d.stable()  # history grew past its planned capacity
+        o.record([0.4, 0.0, 0.6, 0.0], 40)
+    assert o.regime == "Q3" and not o.stationary()  # the windows disagree
+    for _ in range(3):
+        o.record([0.4, 0.0, 0.6, 0.0], 40)
+    assert o.stationary()
+    assert list(o.window_mean()) == pytest.approx([0.4, 0.0, 0.6, 0.0])
+
+
+def test_regime_observer_counts_occupancy_after_burn_in_and_switches_between_quadrants():
+    o = RegimeObserver(burn_in=2, window=2, tolerance=0.05, z=0.0, dominance=0.5, capacity=20)
+    rows = [[0.9, 0, 0.1, 0]] * 6 + [[0.45, 0, 0.45, 0.1]] * 3 + [[0.9, 0, 0.1, 0]] * 3 + [[0.1, 0, 0.9, 0]] * 4
+    for r in rows:
+        o.record(r, 10)
+    occ = o.occupancy_shares()
+    assert o.occupied_steps == len(rows) - 2
+    assert occ["Q1"] == pytest.approx(7 / 14) and occ["mixed"] == pytest.approx(3 / 14)
+    assert occ["Q3"] == pytest.approx(4 / 14) and sum(occ.values()) == pytest.approx(1.0)
+    assert o.switches == 1  # Q1 → mixed → Q1 is no switch; Q1 → Q3 is one
+    empty = RegimeObserver(burn_in=5, window=2, tolerance=0.05, z=0.0, dominance=0.5, capacity=3)
+    assert empty.occupancy_shares()["Q1"] is None
+
+
+def test_shock_watch_times_the_return_of_the_pre_shock_share():
+    w = ShockWatch(step=10, regime="Q1", mean_shares=[0.9, 0.05, 0.05, 0.0], contracts=100, tolerance=0.05, z=0.0)
+    assert w.quadrant == 0 and w.band == pytest.approx(0.05)
+    w.observe(11, [0.6, 0.3, 0.1, 0.0])
+    w.observe(12, [0.8, 0.2, 0.0, 0.0])
+    assert w.return_time is None and not w.returned("Q1")
+    w.observe(14, [0.86, 0.1, 0.04, 0.0])
+    assert w.return_time == 4 and w.returned("Q1") and not w.returned("Q3")
+    w.observe(15, [0.2, 0.0, 0.8, 0.0])
+    assert w.return_time == 4  # the first return is what counts
+
+
+# §11 ----------------------------------------------------------------------------------
+def test_alignment_pulls_toward_the_aligned_quadrant():
+    assert rules.alignment_drift(0.5, 0.0, 1.0, 0.1) == pytest.approx(0.05)  # Q3 portfolio: up
+    assert rules.alignment_drift(0.5, 1.0, 0.0, 0.1) == pytest.approx(-0.05)  # Q1 portfolio: down
+    assert rules.alignment_drift(0.7, 0.0, 0.0, 0.1) == 0.0  # contracts in tension add nothing
+    assert rules.alignment_drift(0.5, 0.5, 0.5, 0.1) == 0.0  # balanced
+
+
+@given(unit, unit, unit, unit)
+def test_alignment_keeps_exploration_in_the_unit_interval(x, w1, w3, rate):
+    w1, w3 = w1 / 2, w3 / 2  # shares of one portfolio: w1 + w3 ≤ 1
+    assert -1e-12 <= x + rules.alignment_drift(x, w1, w3, rate) <= 1.0 + 1e-12
+
+
+def test_influence_is_shared_across_the_portfolio():
+    assert rules.influence_share(0.3, 0.3, 1) == 1.0  # one contract: the full shift
+    assert rules.influence_share(1.0, 4.0, 3) == pytest.approx(0.25)
+    assert rules.influence_share(0.0, 0.0, 4) == pytest.approx(0.25)  # no weights yet: equal shares
+    assert rules.shared_shift(0.2, 0.25) == pytest.approx(0.05)

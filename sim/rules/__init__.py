@@ -16,7 +16,8 @@ from sim.rules.evl import (
     voice_probability,
     voice_utility,
 )
-from sim.rules.intent import ambition_drift, pressure_drift
+from sim.rules.influence import influence_share, shared_shift
+from sim.rules.intent import alignment_drift, ambition_drift, pressure_drift
 from sim.rules.learning import dyad_value_mean, knowledge_gain
 from sim.rules.market import (
     detection_probability,
@@ -28,6 +29,7 @@ from sim.rules.trust import communication, trust_update
 
 __all__ = [
     "ACTIONS",
+    "alignment_drift",
     "ambition_drift",
     "choose_action",
     "communication",
@@ -38,6 +40,7 @@ __all__ = [
     "exit_utility",
     "fit",
     "frustration_step",
+    "influence_share",
     "knowledge_gain",
     "lof_update",
     "logit_weights",
@@ -46,6 +49,7 @@ __all__ = [
     "pressure_drift",
     "sale_probability",
     "search_probability",
+    "shared_shift",
     "start_trust",
     "trust_update",
     "voice_probability",

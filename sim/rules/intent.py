@@ -1,4 +1,4 @@
-"""MODEL.md §7.6: intent drift and headquarters pressure (PB paths A, B)."""
+"""MODEL.md §7.6 and §11.3: intent drift, headquarters pressure, alignment (PB paths A, B)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,14 @@ def pressure_drift(pressure: float, ecosystem: float, rate: float, share_q3: flo
     increment (≤ 0).
     """
     return -pressure * (1.0 - ecosystem) * rate * (1.0 - share_q3)
+
+
+def alignment_drift(exploration: float, weight_q1: float, weight_q3: float, rate: float) -> float:
+    """§11.3 Δx = alignment_pull·(w3·(1 − x) − w1·x).
+
+    Aligned contracts reinforce the intent that serves them (PB: Q1 and Q3 are
+    self-reinforcing): w3 and w1 are the effort-weighted shares of the subsidiary's
+    contracts in Q3 and Q1. A Q3 portfolio pulls x toward 1, a Q1 portfolio toward 0;
+    contracts in tension add nothing. Returns the increment, which keeps x in [0, 1].
+    """
+    return rate * (weight_q3 * (1.0 - exploration) - weight_q1 * exploration)
