@@ -441,9 +441,32 @@ class PiggybackModel(mesa.Model):
         assert self.contracts == self.contracts_formed - self.contracts_ended
 
 
-def run(params: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
+TABLES = ("steps", "events")
+
+
+def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=()) -> dict[str, Any]:
     """Build a model with ``params`` and seed ``seed``, run it, return its summary.
 
-    This is the whole contract the experiment runner relies on.
+    This is the whole contract the experiment runner relies on. ``tables`` may ask for extra
+    row tables, returned under the summary's ``"tables"`` key: ``"steps"`` (one row per step: the
+    quadrant shares and the number of contracts) and ``"events"`` (the contract event log,
+    :data:`sim.observe.EVENT_COLUMNS`). Asking for them does not change the run.
     """
-    return PiggybackModel(rng=seed, collect_steps=False, **(params or {})).run()
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ValueError(f"unknown table(s) {sorted(unknown)}; valid: {', '.join(TABLES)}")
+    model = PiggybackModel(rng=seed, collect_steps=False, record_events="events" in tables, **(params or {}))
+    summary = model.run()
+    if tables:
+        summary["tables"] = {}
+        if "steps" in tables:
+            rows = np.diff(model.observer.cum[: model.observer.n + 1], axis=0)
+            summary["tables"]["steps"] = [
+                {"step": k + 1, **{f"share_Q{i + 1}": round(r[i], 12) for i in range(4)},
+                 "contracts": int(round(r[4]))}
+                for k, r in enumerate(rows.tolist())
+            ]
+        if "events" in tables:
+            cols = model.events.columns
+            summary["tables"]["events"] = [dict(zip(cols, row)) for row in zip(*cols.values())]
+    return summary
