@@ -13,7 +13,7 @@ import pandas as pd
 
 from experiments import store
 from experiments.config import OUTCOMES
-from experiments.runner import wilson
+from experiments.stats import wilson
 
 PATHS = ("A", "B", "C", "D")
 ACTIONS = ("loyalty", "voice", "exit", "drift")
@@ -51,10 +51,11 @@ def summarise(runs: pd.DataFrame, names: list[str], points: list[dict] | None = 
     runs = with_derived(runs)
     metrics = list(metrics or []) + [d for d in DERIVED if d in runs.columns]
     pcols = {n: param_column(runs, n) for n in names}
+    fixed = set(runs.attrs.get("parameter_columns", ()))  # every parameter is in each row: not a metric
     numeric = [
         c for c in runs.columns
-        if c not in _NOT_METRICS and c not in pcols.values() and pd.api.types.is_numeric_dtype(runs[c])
-        and c != "settle_step"
+        if c not in _NOT_METRICS and c not in pcols.values() and c not in fixed
+        and pd.api.types.is_numeric_dtype(runs[c]) and c != "settle_step"
     ]
     rows = []
     for j, g in runs.groupby("point", sort=True):
