@@ -198,7 +198,15 @@ def _files(records: list[dict]) -> list[tuple[str, dict]]:
 
 
 def verify(directory: Path, records: list[dict]) -> list[str]:
-    """Problems with the files the journal references (missing, wrong size or checksum)."""
+    """Problems with the files the journal references (missing, wrong size or checksum), and data files
+    the journal does not know (a result file it cannot vouch for is never read)."""
+    known = {Path(f["file"]).name for _, f in _files(records)}
+    problems = [f"{p}: not in the journal (written by another tool, or the journal was lost)"
+                for p in (Path(directory) / final_name(t) for t in TABLES) if p.exists() and p.name not in known]
+    return problems + _check_files(directory, records)
+
+
+def _check_files(directory: Path, records: list[dict]) -> list[str]:
     problems = []
     for _, f in _files(records):
         path = Path(directory) / f["file"]
@@ -234,9 +242,6 @@ class RunStore:
             self._roll_forward(records)
             records = read_journal(self.dir)[0]
         problems = verify(self.dir, records)
-        stray = [p for p in (self.dir / final_name(t) for t in TABLES)
-                 if p.exists() and p.name not in {Path(f["file"]).name for _, f in _files(records)}]
-        problems += [f"{p}: not in the journal (written by another tool?)" for p in stray]
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise StoreError(_damage_msg(self.dir, problems[0] + more))
@@ -555,7 +560,7 @@ def repair(directory: Path) -> dict[str, Any]:
         records[0] = base
     kept, dropped, lost = [], 0, 0
     for rec in records:
-        if verify(d, [rec]):
+        if _check_files(d, [rec]):
             dropped += 1
             lost += sum(f.get("rows", 0) for t, f in rec.get("files", {}).items() if t == "runs")
             for _, f in rec.get("files", {}).items():

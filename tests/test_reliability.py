@@ -33,7 +33,7 @@ def _no_fsync(monkeypatch):
 
 
 def trivial_toml(tmp_path: Path, name: str = "triv", entropy: int | None = 11, x=(0.2, 0.5, 0.8),
-                 replicates: int = 4) -> Path:
+                 replicates: int = 4, adaptive: bool = True) -> Path:
     text = textwrap.dedent(f"""\
         name = "{name}"
         model = "experiments.trivial:run"
@@ -44,10 +44,10 @@ def trivial_toml(tmp_path: Path, name: str = "triv", entropy: int | None = 11, x
         [design.parameters]
         x = {list(x)}
         noise = [0.05, 0.3]
-        [adaptive]
-        halfwidth = 0.2
-        max_replicates = 24
-        batch = 4
+        {"[adaptive]" if adaptive else ""}
+        {"halfwidth = 0.2" if adaptive else ""}
+        {"max_replicates = 24" if adaptive else ""}
+        {"batch = 4" if adaptive else ""}
         [outputs]
         step_sample = 2
         events = true
