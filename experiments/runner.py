@@ -97,6 +97,8 @@ def plan(exp: Experiment, out: str | Path | None = None, fresh: bool = False, sh
         raise RunnerError(f"--shipped writes results/{exp.name}/ only for the shipped definition "
                           f"experiments/configs/{exp.name}.toml, not {exp.source or 'a definition built in code'}")
     directory = folders.check_out(out) if out is not None else folders.named(exp.name, shipped)
+    if folders.state(directory) == "foreign":  # refused before even a lock file is created in it
+        _check_existing(Plan(exp, directory, 0, max_runs, {}), directory)
     points, _ = designs.check_size(exp, max_runs)
     if exp.entropy is not None or exp.design in ("grid", "oat"):
         probe = exp if exp.entropy is not None else _with_entropy(exp, 0)  # grid/oat points ignore entropy
