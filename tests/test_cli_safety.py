@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -217,7 +216,8 @@ ARG = st.one_of(
 )
 
 
-@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 120)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 120)), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command=st.sampled_from(["run", "run", "run", "plot", "show", "repair", "run-all", "list"]),
        target=st.sampled_from(["FILE", "FILE", "baseline", "../x", "p", "", "no such"]),
        toml=definitions(), args=st.lists(ARG, max_size=4))

@@ -9,7 +9,6 @@ import multiprocessing as mp
 import os
 import random
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -141,8 +140,8 @@ def _racer(toml: str, cwd: str, go, log: str) -> None:
     code = 1
     try:
         os.chdir(cwd)
-        sys.stderr = open(log, "w")  # noqa: SIM115  (the child exits with os._exit: flushed below)
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        sys.stderr = open(log, "w")
+        sys.stdout = open(os.devnull, "w")
         go.wait()
         code = main(["run", toml, "--executor", "serial", "--quiet", "--no-plots", "--chunk", "2"])
     finally:

@@ -95,7 +95,7 @@ DAMAGE = {
     "journal line edited": lambda o: (o / store.JOURNAL).write_bytes(
         (o / store.JOURNAL).read_bytes().replace(b'"rows":', b'"rows":1', 1)),
     "journal line spliced in": lambda o: (o / store.JOURNAL).write_bytes(
-        b"".join(_journal_lines(o)[:1] + [b"00000000 {\"kind\":\"part\",\"files\":{}}\n"] + _journal_lines(o)[1:])),
+        b"".join([*_journal_lines(o)[:1], b'00000000 {"kind":"part","files":{}}\n', *_journal_lines(o)[1:]])),
     "garbage appended to the journal": lambda o: (o / store.JOURNAL).open("ab").write(b"not a record\n"),
     "journal deleted": lambda o: (o / store.JOURNAL).unlink(),
     "a stray events.parquet": lambda o: shutil.copy(_part(o, "events"), o / store.EVENTS),
@@ -219,6 +219,6 @@ def test_part_merge_is_independent_of_how_rows_were_split(tmp_path):
 def test_journal_records_carry_checksums(folders_):
     _, ref, _ = folders_
     line = (ref / store.JOURNAL).read_bytes().splitlines()[0]
-    crc, body = line.split(b" ", 1)
+    _crc, body = line.split(b" ", 1)
     record = json.loads(body)
     assert record["files"]["runs"]["sha256"] == store.sha256_file(ref / store.RUNS)
