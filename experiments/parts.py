@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-ROW_GROUP = 65_536
-BLOCK_ROWS = 131_072
+ROW_GROUP = 16_384
+BLOCK_ROWS = 32_768
 KEY = ("point", "replicate")
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 META_PARAMETERS = b"experiments.parameter_columns"
@@ -101,8 +101,26 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.table(cols, schema=schema)
 
 
-def read(path: Path, columns: list[str] | None = None, filters=None) -> pa.Table:
-    return pq.read_table(path, columns=columns, filters=filters, page_checksum_verification=True)
+def read(path: Path, columns: list[str] | None = None, points: tuple[int, int] | None = None) -> pa.Table:
+    """A Parquet file (page checksums verified), optionally only the rows of points in [a, b]: row groups
+    outside the range are skipped by their statistics, and no dataset machinery (threads, read-ahead
+    buffers) is involved, so memory follows the rows read."""
+    pf = pq.ParquetFile(path, page_checksum_verification=True)
+    groups = range(pf.num_row_groups)
+    if points is not None:
+        idx = pf.schema_arrow.get_field_index("point")
+        groups = [g for g in groups if _overlaps(pf.metadata.row_group(g).column(idx).statistics, points)]
+    table = pf.read_row_groups(list(groups), columns=columns, use_threads=False)
+    if points is not None and table.num_rows:
+        p = table.column("point")
+        table = table.filter(pc.and_(pc.greater_equal(p, points[0]), pc.less_equal(p, points[1])))
+    return table
+
+
+def _overlaps(stats, points: tuple[int, int]) -> bool:
+    if stats is None or not stats.has_min_max:
+        return True
+    return not (stats.max < points[0] or stats.min > points[1])
 
 
 def read_schema(path: Path) -> list[str]:
@@ -141,16 +159,19 @@ def sorted_blocks(sources: list[Source], schema: pa.Schema, columns: list[str] |
         for s in sources:
             if s.pmax < a or s.pmin > b:
                 continue
-            got = read(s.path, filters=[("point", ">=", a), ("point", "<=", b)])
+            got = read(s.path, points=(a, b))
             if got.num_rows:
                 parts.append(conform(got, schema))
         if not parts:
             continue
         block = pa.concat_tables(parts)
+        del parts
         block = block.take(pc.sort_indices(block, sort_keys=[(k, "ascending") for k in KEY]))  # stable
         if dedupe:
             block = _first_per_run(block)
         yield block if cols is None else block.select(cols).cast(target)
+        del block
+        pa.default_memory_pool().release_unused()  # hand freed blocks back: memory stays flat with the table size
 
 
 def _first_per_run(block: pa.Table) -> pa.Table:

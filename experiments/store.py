@@ -416,7 +416,7 @@ def _read_table(directory: Path, table: str, columns: list[str] | None = None):
             if len(sources) == 1 and sources[0].path.name == final_name(table):  # compacted: sorted already
                 cols = None if columns is None else [c for c in columns if c in parts.read_schema(sources[0].path)]
                 return parts.read(sources[0].path, columns=cols)
-            schema = parts.unify([parts.read(s.path).schema for s in sources])
+            schema = parts.unify([parts.pq.read_schema(s.path) for s in sources])
             blocks = list(parts.sorted_blocks(sources, schema, columns, dedupe=table in ("runs", "failures")))
             return pa.concat_tables(blocks) if blocks else None
         except FileNotFoundError:
@@ -475,7 +475,7 @@ def load_failures(directory: Path):
     return df[[k not in ok for k in zip(df["point"], df["replicate"])]].reset_index(drop=True)
 
 
-def iter_runs(directory: Path, columns: list[str] | None = None, rows: int = 65_536) -> Iterator:
+def iter_runs(directory: Path, columns: list[str] | None = None, rows: int = 32_768) -> Iterator:
     """The runs in run-id order, ``rows`` at a time (about), as DataFrames: for analyses that must not hold
     every run in memory."""
     from experiments import parts
@@ -486,7 +486,7 @@ def iter_runs(directory: Path, columns: list[str] | None = None, rows: int = 65_
                for t, f in _files(records) if t == "runs" and f["rows"]]
     if not sources:
         return
-    schema = parts.unify([parts.read(s.path).schema for s in sources])
+    schema = parts.unify([parts.pq.read_schema(s.path) for s in sources])
     for block in parts.sorted_blocks(sources, schema, columns, dedupe=True, block_rows=rows):
         yield _frame(block)
 
