@@ -61,8 +61,9 @@ def child(kind: str, runs: int, executor: str, workers: int) -> dict:
 
 
 def measure(kind: str, runs: int, executor: str, workers: int) -> dict:
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, __file__, "--child", kind, str(runs), executor, str(workers)],
-                         cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                         cwd=ROOT, capture_output=True, text=True, env=env)
     if out.returncode:
         raise SystemExit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])

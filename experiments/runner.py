@@ -31,6 +31,7 @@ import numpy as np
 from experiments import config, designs, folders, provenance, store
 from experiments.config import OUTCOMES, Experiment
 from experiments.executors import (  # noqa: F401  (re-exported: the runner's public names)
+    RECYCLE,
     DaskExecutor,
     PoolExecutor,
     RunnerError,

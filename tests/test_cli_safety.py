@@ -256,3 +256,26 @@ def test_property_test_left_tracked_files_unchanged():
 
 _STATUS_AT_IMPORT = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "results",
                                     "experiments", "sim"], cwd=ROOT, capture_output=True, text=True).stdout
+
+
+def test_dirty_flag_reads_code_changes_not_result_files(tmp_path, monkeypatch):
+    from experiments import provenance
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                            "GIT_COMMITTER_EMAIL": "t@t"})
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "summary.csv").write_text("a\n")
+    (tmp_path / "model.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "init")
+    monkeypatch.setattr(provenance, "REPO", tmp_path)
+    assert provenance.git_commit()["dirty"] is False
+    (tmp_path / "results" / "summary.csv").write_text("b\n")  # a regenerated result is output, not code
+    assert provenance.git_commit()["dirty"] is False
+    (tmp_path / "model.py").write_text("x = 2\n")
+    got = provenance.git_commit()
+    assert got["dirty"] is True and got["changed"] == ["model.py"] and len(got["commit"]) == 40
