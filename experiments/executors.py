@@ -171,7 +171,8 @@ class PoolExecutor:
         ctx = mp.get_context(self.method)
         if self.method == "forkserver":
             # import the runner and the model once in the server; recycled workers fork from it
-            ctx.set_forkserver_preload([__name__, *preload])
+            default = models.DEFAULT_MODEL.partition(":")[0]
+            ctx.set_forkserver_preload(list(dict.fromkeys([__name__, default, *preload])))
         self.pool = ctx.Pool(self.workers, maxtasksperchild=recycle)
 
     def submit(self, fn, arg):
