@@ -99,7 +99,9 @@ def summarise(runs: pd.DataFrame, names: list[str], points: list[dict] | None = 
         return pd.DataFrame()
     runs = with_derived(runs)
     metrics = list(dict.fromkeys(list(metrics or []) + [d for d in DERIVED if d in runs.columns]))
-    flags = [c for c in runs.columns if c not in ("quadrant", "final_quadrant") and is_flag(runs[c])]
+    pcols = {n: param_column(runs, n) for n in names}
+    flags = [c for c in runs.columns
+             if c not in ("quadrant", "final_quadrant", *pcols.values()) and is_flag(runs[c])]
     for c in flags:
         runs[c] = as_flag(runs[c])
     partial = [c for c in flags if runs[c].isna().any()]  # yes/no keys that apply to some runs only

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+import numpy as np
+
 from sim.palette import QUADRANT_NAMES
 from sim.params import PARAMS
 
@@ -28,6 +30,8 @@ _RUN, _SHARE_RUNS, _UNIT = "per run", "share of runs", "0–1"
 
 # summary key -> (label, unit); every key of sim.observe.SUMMARY_KEYS (versions 1 and 2) and the derived metrics
 OUTPUT_LABELS: dict[str, tuple[str, str]] = {
+    "quadrant": ("regime at settlement", ""),
+    "final_quadrant": ("regime at the last step", ""),
     "settled": ("runs that settled", _SHARE_RUNS),
     "settle_step": ("settlement step", "months"),
     "steps": ("steps run", "months"),
@@ -110,9 +114,9 @@ def outcome(o: str, overrides: Mapping[str, str] | None = None) -> str:
 
 def value(name: str, v) -> str:
     """A parameter value as a tick label: 3 significant digits, words for booleans and choices."""
-    if isinstance(v, bool) or type(v).__name__ == "bool_":
+    if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
-    if isinstance(v, float):
+    if isinstance(v, (float, np.floating)):
         return f"{v:.3g}"
     if isinstance(v, str):
         return v.replace("_", " ")

@@ -40,6 +40,7 @@ STYLE = {
     "axes.spines.right": False,
     "pdf.fonttype": 42,  # TrueType fonts embedded in the PDF, as journals ask (not Type 3)
     "svg.hashsalt": "piggyback-abm",  # stable SVG ids: re-drawing the same data changes no byte
+    "svg.fonttype": "none",  # SVG text stays text (editable in a drawing program)
     "savefig.dpi": DPI,
 }
 # no dates in the files, so that a figure changes only when its data do

@@ -121,7 +121,7 @@ def shocks(table: pd.DataFrame | None, directory: Path, group_name: str | None =
             notes.append(f"{name}: {n - back} of {n} not back" + (f" by {t_end:g} months (censored)" if len(censor)
                                                                   else " by the end of the run (censored)"))
     left.set_ylim(0, 1.1)
-    left.set_ylabel("pre-shock regime returned (share of runs, 95 % CI)")
+    left.set_ylabel("regime returned (share of runs, 95 % CI)")
     left.set_xlabel(lab.label(group_name, labels) if group_name else "")
     right.set_ylim(0, 1.02)
     right.set_xlabel("months after the shock")
