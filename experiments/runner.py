@@ -477,9 +477,10 @@ def _count_failures(directory: Path) -> int:
 def _progress_bar(enabled: bool, name: str):
     if not enabled:
         return None
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, text on a terminal
 
-    # disable=None: a bar on a terminal, nothing in a log file or CI (where \r updates are noise)
+    # disable=None: a bar on a terminal, nothing in a log file or CI (where \r updates are noise); Jupyter's
+    # widget bar ignores it and always shows
     return tqdm(total=0, unit="run", desc=name, dynamic_ncols=True, smoothing=0.05, file=sys.stderr, disable=None)
 
 
