@@ -77,7 +77,7 @@ def mean_interval(values: np.ndarray, seed: tuple[int, ...], flag: bool = False)
         return np.nan, np.nan, np.nan
     if flag:
         lo, hi = wilson(int(v.sum()), len(v))
-        return float(v.mean()), float(lo), float(hi)
+        return float(v.mean()), min(float(lo), float(v.mean())), max(float(hi), float(v.mean()))
     if len(v) < 2 or np.all(v == v[0]):
         return float(v.mean()), float(v.mean()), float(v.mean())
     from scipy import stats
@@ -123,8 +123,8 @@ def summarise(runs: pd.DataFrame, names: list[str], points: list[dict] | None = 
         lo, hi = wilson(k, n)
         for o, kk, lo_, hi_ in zip(OUTCOMES, k, lo, hi):
             row[f"freq_{o}"] = kk / n
-            row[f"freq_{o}_lo"] = float(lo_)
-            row[f"freq_{o}_hi"] = float(hi_)
+            row[f"freq_{o}_lo"] = min(float(lo_), kk / n)  # rounding must not put 0 outside its own interval
+            row[f"freq_{o}_hi"] = max(float(hi_), kk / n)
         best = int(np.argmax(k))
         row["dominant"] = OUTCOMES[best]
         row["dominant_freq"] = k[best] / n
@@ -302,6 +302,8 @@ def load_tables(directory: Path) -> dict[str, pd.DataFrame]:
     for key, name in TABLES.items():
         if (directory / name).exists():
             out[key] = pd.read_csv(directory / name)
+    if "summary" in out and "tie" in out["summary"]:
+        out["summary"]["tie"] = out["summary"]["tie"].fillna("")  # "no tie" is an empty cell in the CSV
     return out
 
 
