@@ -303,7 +303,7 @@ def load_tables(directory: Path) -> dict[str, pd.DataFrame]:
         if (directory / name).exists():
             out[key] = pd.read_csv(directory / name)
     if "summary" in out and "tie" in out["summary"]:
-        out["summary"]["tie"] = out["summary"]["tie"].fillna("")  # "no tie" is an empty cell in the CSV
+        out["summary"]["tie"] = out["summary"]["tie"].astype(object).fillna("")  # "no tie" is an empty CSV cell
     return out
 
 

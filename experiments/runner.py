@@ -303,7 +303,8 @@ def model_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-OWN_FILES = (store.RUNS, store.FAILURES, "summary.csv", "timeseries.csv", "sensitivity.csv")
+OWN_FILES = (store.RUNS, store.FAILURES, "summary.csv", "timeseries.csv", "sensitivity.csv", "hysteresis.csv",
+             "shocks.csv", "report.html")
 
 
 def clear(directory: Path) -> None:
@@ -312,7 +313,7 @@ def clear(directory: Path) -> None:
 
     for name in OWN_FILES:
         (directory / name).unlink(missing_ok=True)
-    for pattern in ("*.png", "*.svg"):
+    for pattern in ("*.png", "*.svg", "*.pdf", "discovery_*.csv"):
         for f in directory.glob(pattern):
             f.unlink()
     shutil.rmtree(directory / store.STEPS, ignore_errors=True)

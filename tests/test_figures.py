@@ -151,7 +151,7 @@ def test_sobol_shows_replicates_warns_when_few_and_flags_clipped_intervals(captu
     plots.sensitivity_bars(sens, tmp_path)
     t = texts(captured["sobol"])
     assert "2 replicates per point" in t and "Only 2 replicate(s)" in t
-    assert "outside [0, 1]" in t and "voice_cost S1" in t and "ecosystem S1" in t
+    assert "outside [0, 1]" in t and "voice cost S1" in t and "ecosystem strategy S1" in t
     ax = captured["sobol"].axes[0]
     assert all(0 <= p.get_height() <= 1 for p in ax.patches)
     sens["replicates"] = 40

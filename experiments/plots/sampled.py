@@ -96,7 +96,8 @@ def sensitivity_bars(sens: pd.DataFrame | None, directory: Path, labels: Mapping
             ax.errorbar(xs, shown, yerr=[shown - lo, hi - shown], fmt="none", ecolor="#B00000" if k == 0 else "black",
                         elinewidth=0.9, capsize=2)
             for i in np.flatnonzero((v - c < 0) | (v + c > 1) | (v < 0) | (v > 1)):
-                flagged.append(f"{sens['parameter'].iloc[i]} {ix} {v[i]:.2f} ± {c[i]:.2f}")
+                name = lab.label(sens["parameter"].iloc[i], labels, unit=False)
+                flagged.append(f"{name} {ix} {v[i]:.2f} ± {c[i]:.2f}")
                 ax.text(xs[i], hi[i] + 0.02, "*", ha="center", va="bottom", color="#B00000", fontsize=9)
         ax.set_ylim(0, 1.12)
         ax.set_ylabel("Sobol index (95 % CI)")
