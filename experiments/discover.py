@@ -70,6 +70,8 @@ def _check(runs: pd.DataFrame, names: Sequence[str], target: str, method: str) -
         raise DiscoveryError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     if runs is None or runs.empty or "quadrant" not in runs:
         raise DiscoveryError("no runs to analyse (the raw runs are not in this results folder: run the experiment)")
+    if not (runs["quadrant"].astype(str) == target).any():
+        raise DiscoveryError(f"no run settled in {target} (0 of {len(runs)}): there is no region to find")
     feats = _features(runs, names)
     if not feats:
         raise DiscoveryError("no design parameter varies across the runs: nothing to discover")
@@ -195,8 +197,6 @@ def _prim(data: pd.DataFrame, feats: list[str], target: str, threshold: float) -
     x = pd.DataFrame({f: data[f].astype(str) if not pd.api.types.is_numeric_dtype(data[f])
                       or pd.api.types.is_bool_dtype(data[f]) else data[f] for f in feats})
     y = (data["quadrant"].astype(str) == target).to_numpy().astype(int)
-    if y.sum() == 0:
-        raise DiscoveryError(f"no run settled in {target}: there is no region to find")
     kw = {"threshold": threshold} if "threshold" in inspect.signature(prim.Prim).parameters else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

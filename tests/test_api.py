@@ -113,6 +113,13 @@ def test_tree_discovery_recovers_a_built_in_region(tmp_path):
     assert pd.read_csv(files[0])["coverage"].notna().all()
 
 
+def test_a_target_no_run_reached_is_refused():
+    runs, names = _region_runs()  # only Q1 and Q3
+    for method in discover.METHODS:
+        with pytest.raises(discover.DiscoveryError, match="no run settled in Q4"):
+            discover.discover(runs, names, "Q4", method)
+
+
 def test_prim_discovery_finds_a_dense_box(tmp_path):
     pytest.importorskip("ema_workbench")
     runs, names = _region_runs()

@@ -61,7 +61,8 @@ def metric_lines(summary: pd.DataFrame, names: Sequence[str], metrics: Sequence[
         base.heading(fig, "Means over runs (95 % CI: Wilson for shares of runs, bootstrap otherwise)", handles,
                      ncol=min(2, len(groups)))
         if missing:
-            base.note(fig, "No interval saved for: " + ", ".join(lab.label(m, labels, unit=False) for m in missing)
-                      + " (list them under [outputs] metrics).")
+            base.note(fig, "No interval in the saved table for: " + ", ".join(lab.label(m, labels, unit=False)
+                                                                        for m in missing)
+                      + " (list them under [outputs] metrics; tables written before intervals existed have none).")
         files += base.save(fig, directory, base.page_stem("metrics", page), formats)
     return files
