@@ -1,4 +1,5 @@
-"""``python -m experiments list | run NAME_OR_FILE [...] | run-all [...] | plot NAME | show NAME | repair NAME``.
+"""``python -m experiments list | run NAME_OR_FILE [...] | run-all [...] | plot NAME | show NAME | repair NAME
+| discover NAME | report NAME`` (the last two: :mod:`experiments.workflow`).
 
 Where results go: ``runs/<name>/`` under the current directory by default (git-ignored), ``--out DIR``
 for any other folder, ``--shipped`` for the repository's ``results/<name>/`` (shipped definitions only).
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from experiments import config
+from experiments import config, workflow
 from experiments.config import ConfigError
 from experiments.executors import RunnerError
 from experiments.store import StoreError
@@ -91,11 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     run_options(sub.add_parser("run", help="run (or resume) an experiment"), single=True)
     run_options(sub.add_parser("run-all", help="run every shipped experiment in turn"), single=False)
     for name, helptext in (("plot", "re-draw figures from saved results"), ("show", "print a saved summary"),
-                           ("repair", "set a damaged results folder's damaged files aside")):
+                           ("repair", "set a damaged results folder's damaged files aside"),
+                           ("discover", "scenario discovery: parameter regions leading to a regime"),
+                           ("report", "write report.html: description, figures, tables, manifest")):
         sp = sub.add_parser(name, help=helptext)
         sp.add_argument("experiment", nargs="?" if name == "repair" else None,
                         help="experiment name (with --out: optional for repair)")
         where(sp, writes=name != "show")
+    workflow.add_discover_options(sub.choices["discover"])
     return p
 
 
@@ -103,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"list": cmd_list, "run": cmd_run, "run-all": cmd_run_all, "plot": cmd_plot, "show": cmd_show,
-                    "repair": cmd_repair}
+                    "repair": cmd_repair, "discover": lambda a: workflow.cmd_discover(a, _saved(a)[2]),
+                    "report": lambda a: workflow.cmd_report(a, _saved(a)[2])}
         return commands[args.command](args)
     except (UsageError, ConfigError, RunnerError, StoreError, ValueError) as exc:
         return _fail(str(exc))

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments import models
+from experiments import outputs as figure_outputs
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DESIGNS = ("grid", "oat", "lhs", "sobol", "morris")
@@ -59,7 +60,8 @@ _TOP_KEYS = {"name", "description", "model", "replicates", "max_steps", "entropy
              "outputs"}
 _DESIGN_KEYS = {"type", "parameters", "samples", "levels", "target", "calc_second_order"}
 _ADAPTIVE_KEYS = {"halfwidth", "max_replicates", "batch"}
-_OUTPUT_KEYS = {"step_sample", "step_points", "metrics", "phase", "x", "format", "events"}
+_OUTPUT_KEYS = {"step_sample", "step_points", "metrics", "phase", "x", "format", "events",
+                *figure_outputs.FIGURE_KEYS}
 _FORMATS = ("parquet", "csv")
 OUTCOMES = ("Q1", "Q2", "Q3", "Q4", "mixed", "unsettled")
 DERIVED_METRICS = ("survival", "voice_success_rate")  # per-run metrics analysis.py derives from summary keys
@@ -393,6 +395,10 @@ def _check_outputs(outputs: dict[str, Any], design_params: dict[str, list], mode
     known = set(numeric_keys(model)) | set(DERIVED_METRICS)
     bad = [m for m in metrics if model.summary_keys and m not in known]
     _need(not bad, where, f"[outputs] metrics: unknown {bad}; known: {', '.join(sorted(known))}")
+    try:  # the figure keys (labels, formats, hysteresis, shocks, turnover): experiments/outputs.py
+        figure_outputs.check(outputs, design_params)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def numeric_keys(model: models.ModelInfo | None = None) -> tuple[str, ...]:

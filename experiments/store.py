@@ -50,6 +50,9 @@ STEPS = "steps.parquet"
 EVENTS = "events.parquet"
 LEGACY_STEPS = "steps"  # older runner: one CSV per run in steps/
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
+# The raw data of a results folder (git-ignored under results/): without them a folder holds only its
+# manifest, tables and figures, as a clone of the repository does.
+RAW = (JOURNAL, "*.parquet", PARTS, RUNS_CSV, LEGACY_STEPS)
 # fsync makes a commit survive a power cut; a killed process needs no fsync (its writes are in the page
 # cache already). Tests of SIGKILL safety switch it off to run many trials on a slow disk.
 FSYNC = True
