@@ -384,8 +384,10 @@ def cmd_repair(args) -> int:
     if not (directory / store.JOURNAL).exists() and not list((directory / store.PARTS).glob("*")) \
             and not any((directory / store.final_name(t)).exists() for t in store.TABLES):
         raise UsageError(f"{directory} holds no results to repair")
+    from experiments.repair import repair
+
     with folders.Folder(directory):
-        done = store.repair(directory)
+        done = repair(directory)
     if not done["moved"]:
         say(f"{directory}: every file verifies; nothing to repair")
         return 0

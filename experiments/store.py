@@ -38,6 +38,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from experiments import atomic
+from experiments.atomic import (  # noqa: F401  (re-exported: store.atomic_write_json etc. are public)
+    _fsync,
+    _fsync_dir,
+    atomic_write_bytes,
+    atomic_write_frame,
+    atomic_write_json,
+    atomic_write_text,
+    read_json,
+    sha256_file,
+)
+
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
 PARTS = "parts"
@@ -53,9 +65,6 @@ ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 # The raw data of a results folder (git-ignored under results/): without them a folder holds only its
 # manifest, tables and figures, as a clone of the repository does.
 RAW = (JOURNAL, "*.parquet", PARTS, RUNS_CSV, LEGACY_STEPS)
-# fsync makes a commit survive a power cut; a killed process needs no fsync (its writes are in the page
-# cache already). Tests of SIGKILL safety switch it off to run many trials on a slow disk.
-FSYNC = True
 
 
 class StoreError(RuntimeError):
@@ -72,88 +81,7 @@ def final_name(table: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # atomic whole-file writes
-# --------------------------------------------------------------------------------------------
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_MODE = 0o666 & ~_umask()  # what open() would give: mkstemp's 0600 would hide results from other users
-
-
-def _fsync(fd: int) -> None:
-    if FSYNC:
-        os.fsync(fd)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if not FSYNC:
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, _MODE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            _fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=False, default=_json_default) + "\n")
-
-
-def atomic_write_frame(path: Path, df) -> None:
-    """A pandas DataFrame to CSV, atomically."""
-    atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
-
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "item"):  # numpy scalars
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-# --------------------------------------------------------------------------------------------
-# the journal: one CRC-checked JSON record per line
-# --------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------------------------------
 def _encode(record: dict) -> bytes:
     body = json.dumps(record, sort_keys=True, separators=(",", ":"))
     return f"{zlib.crc32(body.encode()):08x} {body}\n".encode()
@@ -339,7 +267,7 @@ class RunStore:
             if rows == 0:
                 (self.dir / tmp).unlink()
                 continue
-            if FSYNC:
+            if atomic.FSYNC:
                 with open(self.dir / tmp, "rb") as fh:
                     os.fsync(fh.fileno())
             span = [(s.pmin, s.pmax) for s in sources]
@@ -508,73 +436,3 @@ def _legacy_steps(directory: Path):
 
     files = sorted((directory / LEGACY_STEPS).glob("p*_r*.csv"))
     return pd.concat([pd.read_csv(f) for f in files], ignore_index=True) if files else pd.DataFrame()
-
-
-# --------------------------------------------------------------------------------------------
-# repair: set damage aside (never delete it), keep everything that verifies
-# --------------------------------------------------------------------------------------------
-def repair(directory: Path) -> dict[str, Any]:
-    """Move every damaged or unaccounted-for data file of a results folder into ``damaged-<UTC time>/``
-    and rewrite the journal with the records that verify; the caller holds the folder's lock.
-
-    Returns what was done: ``moved`` (paths), ``kept`` and ``dropped`` (journal records), ``runs_lost``.
-    """
-    import datetime as dt
-    import shutil
-
-    d = Path(directory)
-    aside = d / f"damaged-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}"
-    moved: list[str] = []
-
-    def put_aside(path: Path) -> None:
-        if path.exists():
-            aside.mkdir(exist_ok=True)
-            dest = aside / path.name
-            shutil.move(str(path), dest)
-            moved.append(str(dest))
-
-    try:
-        data = (d / JOURNAL).read_bytes()
-    except FileNotFoundError:
-        data = b""
-    records, bad_lines = [], []
-    for line in data.split(b"\n"):
-        if not line:
-            continue
-        try:
-            crc, body = line.split(b" ", 1)
-            rec = json.loads(body) if int(crc, 16) == zlib.crc32(body) else None
-        except ValueError:
-            rec = None
-        if isinstance(rec, dict):
-            records.append(rec)
-        else:
-            bad_lines.append(line)
-    if bad_lines:
-        aside.mkdir(exist_ok=True)
-        (aside / "journal-bad-lines.txt").write_bytes(b"\n".join(bad_lines) + b"\n")
-        moved.append(str(aside / "journal-bad-lines.txt"))
-    if records and ("rename" in records[0] or "remove" in records[0]):
-        base = dict(records[0])
-        for final, tmp in base.pop("rename", {}).items():
-            if (d / tmp).exists():
-                os.replace(d / tmp, d / final)
-        base.pop("remove", None)
-        records[0] = base
-    kept, dropped, lost = [], 0, 0
-    for rec in records:
-        if _check_files(d, [rec]):
-            dropped += 1
-            lost += sum(f.get("rows", 0) for t, f in rec.get("files", {}).items() if t == "runs")
-            for _, f in rec.get("files", {}).items():
-                put_aside(d / f["file"])
-        else:
-            kept.append(rec)
-    referenced = {Path(f["file"]).name for _, f in _files(kept)}
-    for p in [*(d / PARTS).glob("*"), *(d / final_name(t) for t in TABLES)]:
-        if p.is_file() and p.name not in referenced:
-            put_aside(p)
-    if bad_lines or dropped or (data and not data.endswith(b"\n")):
-        atomic_write_bytes(d / JOURNAL, b"".join(_encode(r) for r in kept))
-    return {"moved": moved, "kept": len(kept), "dropped": dropped + len(bad_lines), "runs_lost": lost,
-            "aside": str(aside) if moved else None}

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_reliability import trivial_toml
 
-from experiments import config, designs, store
+from experiments import atomic, config, designs, store
 from experiments.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ QUIET = ["--executor", "serial", "--quiet", "--no-plots"]
 
 @pytest.fixture(autouse=True)
 def _no_fsync(monkeypatch):
-    monkeypatch.setattr(store, "FSYNC", False)
+    monkeypatch.setattr(atomic, "FSYNC", False)
 
 
 @pytest.fixture

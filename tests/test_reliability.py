@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import analysis, config, designs, folders, runner, store
+from experiments import analysis, atomic, config, designs, folders, runner, store
 from experiments.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ FINAL = (store.RUNS, store.STEPS, store.EVENTS, analysis.SUMMARY, analysis.TIMES
 def _no_fsync(monkeypatch):
     """SIGKILL safety does not rest on fsync (a killed process's writes are in the page cache); without it
     the many trials below fit in seconds on a slow disk. (fsync is for power cuts, which no test simulates.)"""
-    monkeypatch.setattr(store, "FSYNC", False)
+    monkeypatch.setattr(atomic, "FSYNC", False)
 
 
 def trivial_toml(tmp_path: Path, name: str = "triv", entropy: int | None = 11, x=(0.2, 0.5, 0.8),

@@ -14,13 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from test_reliability import trivial_toml
 
-from experiments import config, parts, runner, store
+from experiments import atomic, config, parts, runner, store
 from experiments.cli import main
 
 
 @pytest.fixture(autouse=True)
 def _no_fsync(monkeypatch):
-    monkeypatch.setattr(store, "FSYNC", False)
+    monkeypatch.setattr(atomic, "FSYNC", False)
 
 
 class StopAfter(runner.SerialExecutor):
@@ -43,7 +43,7 @@ def _cli(*args) -> list[str]:
 def folders_(tmp_path_factory):
     """A reference folder, and one holding a compacted base (a finished session of 2 replicates) plus the
     uncompacted parts of an interrupted extension to 4 replicates."""
-    import experiments.store as st
+    import experiments.atomic as st
 
     st.FSYNC = False
     tmp = tmp_path_factory.mktemp("store")
