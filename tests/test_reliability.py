@@ -20,7 +20,9 @@ from experiments import analysis, atomic, config, designs, folders, runner, stor
 from experiments.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-FORK = mp.get_context("fork")
+FORK = mp.get_context("fork")  # children start at once; they are killed or joined with a timeout, so a child
+# that a fork under threads (Python 3.12 warns) ever deadlocked would fail a test, not hang it
+pytestmark = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 FINAL = (store.RUNS, store.STEPS, store.EVENTS, analysis.SUMMARY, analysis.TIMESERIES)
 
 
