@@ -30,3 +30,8 @@ QUADRANT_NAMES: dict[str, str] = {
     "Q3": "explore × international",
     "Q4": "explore × domestic",
 }
+# Series that are neither quadrants nor actions (e.g. first- against total-order Sobol indices): neutral greys,
+# so that they never read as a quadrant. Ordered series (one line per value of a second parameter) take the
+# sequential map, whose lightness rises monotonically (readable in greyscale and with colour-vision deficiencies).
+SERIES_COLOURS: tuple[str, ...] = ("#000000", "#999999", "#555555")
+SEQUENTIAL_CMAP = "cividis"
