@@ -30,3 +30,6 @@ QUADRANT_NAMES: dict[str, str] = {
     "Q3": "explore × international",
     "Q4": "explore × domestic",
 }
+# Continuous intent (0: exploit / domestic, 1: explore / international), e.g. the dashboard's
+# network nodes: perceptually uniform and colour-blind-safe (Nuñez et al. 2018), like the rest.
+INTENT_COLORMAP = "cividis"
