@@ -237,8 +237,11 @@ def regime_text(model) -> str:
     text = f"Regime now (window mean): {regime}{name} · {settled} · regime switches {model.regime_switches}"
     if model.shocks:
         step, replaced, intent = model.shocks[-1]
-        before, back = getattr(model, "shock_regime", None) or "?", model.shock_return_time
-        text += f" · shock at step {step}: {replaced} SMEs replaced by {intent} entrants; regime before: {before}, "
+        before, back = getattr(model, "shock_regime", None), model.shock_return_time
+        text += f" · shock at step {step}: {replaced} SMEs replaced by {intent} entrants; "
+        if model.shock_returned is None:  # nothing observed before the shock
+            return text + "no regime before it to return to"
+        text += f"regime before: {before}, " if before else "the regime before it: "
         if back is not None:
             text += f"back within noise after {back} step{'s' if back != 1 else ''}"
             text += "" if model.shock_returned else f", but the regime now is {regime}"

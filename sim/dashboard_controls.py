@@ -93,12 +93,12 @@ def snap(p: Param, value: Any) -> Any:
 
 
 def parse_seed(text: Any) -> int | None:
-    """The seed typed: an integer, or None (empty: a random one). Raises ValueError otherwise."""
+    """The seed typed: a whole number ≥ 0, or None (empty: a random one). Raises ValueError otherwise."""
     stripped = "" if text is None else str(text).strip()
     if not stripped:
         return None
-    if not stripped.lstrip("-").isdigit():
-        raise ValueError(f"seed: an integer, or empty for a random one; got {text!r}")
+    if not stripped.isdigit():
+        raise ValueError(f"seed: a whole number ≥ 0, or empty for a random one; got {text!r}")
     return int(stripped)
 
 

@@ -66,9 +66,10 @@ def test_values_are_shown_with_their_units():
 
 
 def test_seed_box():
-    assert ui.parse_seed(" 5 ") == 5 and ui.parse_seed("-3") == -3 and ui.parse_seed("") is None
-    with pytest.raises(ValueError, match="seed"):
-        ui.parse_seed("five")
+    assert ui.parse_seed(" 5 ") == 5 and ui.parse_seed("") is None and ui.parse_seed(None) is None
+    for bad in ("five", "-3", "1.5", "1e3"):
+        with pytest.raises(ValueError, match="seed: a whole number"):
+            ui.parse_seed(bad)
     assert app.DashboardModel(rng=" 5 ").seed == 5
     drawn = app.DashboardModel(rng="").seed  # random, but recorded: the run can be repeated
     assert isinstance(drawn, int)
@@ -310,6 +311,8 @@ def test_play_runs_and_pause_stops(page):
 
 @pytest.mark.skipif(not app.HAS_SHOCK, reason="the version-2 model (PiggybackModel.shock) has not landed")
 def test_shock_button_replaces_smes_and_restarts_a_settled_model(page):
+    for _ in range(3):
+        page.click("Step")
     model = page.model
     model.running = False  # as if stopped at settlement
     page.session.running.set(False)
@@ -317,7 +320,10 @@ def test_shock_button_replaces_smes_and_restarts_a_settled_model(page):
     page.click("Shock now")
     share = PARAMS["shock_share"].default
     replaced = len(before - {s.unique_id for s in model.smes})
-    assert replaced == round(share * len(model.smes)) and model.shocks == [(0, replaced, "mixed")]
-    assert model.running and "shock at step 0" in page.texts("piggyback-regime")[0]
+    assert replaced == round(share * len(model.smes)) and model.shocks == [(3, replaced, "mixed")]
+    assert model.running
+    text = page.texts("piggyback-regime")[0]
+    assert f"shock at step 3: {replaced} SMEs replaced by mixed entrants; regime before: " in text
+    assert "back within noise after" in text or "not back yet" in text
     page.click("Step")
-    assert model.steps == 1
+    assert model.steps == 4
