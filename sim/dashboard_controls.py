@@ -103,8 +103,12 @@ def parse_seed(text: Any) -> int | None:
 
 
 def pending(controls: dict[str, Any], model) -> list[str]:
-    """Labels of the controls whose value differs from the running model's (they act at Reset)."""
-    out = [PARAMS[n].label or n for n in PARAMS if n in model.p and controls[n] != model.p[n]]
+    """Labels of the controls whose value differs from the running model's (they act at Reset).
+
+    The shock's share and intent also act at once (the shock button), so they count only when a
+    shock is scheduled."""
+    now = () if controls.get("shock_step") else SHOCK_CONTROLS
+    out = [PARAMS[n].label or n for n in PARAMS if n in model.p and n not in now and controls[n] != model.p[n]]
     try:
         seed = parse_seed(controls["seed"])
     except ValueError:

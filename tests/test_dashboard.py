@@ -65,6 +65,22 @@ def test_values_are_shown_with_their_units():
     )
 
 
+def test_pending_lists_what_reset_will_change():
+    model = app.DashboardModel(rng=1)
+    controls = ui.initial_controls()
+    assert ui.pending(controls, model) == []
+    controls.update(voice_cost=1.2, seed="2")
+    assert ui.pending(controls, model) == ["voice cost", "seed"]
+    controls["seed"] = ""  # a new random seed: nothing to compare
+    assert ui.pending(controls, model) == ["voice cost"]
+    if all(n in PARAMS for n in ("shock_step", *ui.SHOCK_CONTROLS)):
+        controls["shock_share"] = 0.5  # acts now, through the shock button
+        assert ui.pending(controls, model) == ["voice cost"]
+        controls["shock_step"] = 100  # and at Reset, for a scheduled shock
+        expected = {"voice cost", PARAMS["shock_step"].label, PARAMS["shock_share"].label}
+        assert set(ui.pending(controls, model)) == expected
+
+
 def test_seed_box():
     assert ui.parse_seed(" 5 ") == 5 and ui.parse_seed("") is None and ui.parse_seed(None) is None
     for bad in ("five", "-3", "1.5", "1e3"):
