@@ -1,6 +1,14 @@
-"""Analysis of saved runs: quadrant frequencies with Wilson intervals, paths, metrics, time series,
-sensitivity indices. Reads only what the runner saved; writes ``summary.csv``, ``timeseries.csv``
-and ``sensitivity.csv`` (these, not the raw runs, are what the plots draw from and what is committed).
+"""Analysis of saved runs: quadrant frequencies with Wilson intervals, paths, metrics with intervals that
+respect their bounds, time series, sensitivity indices, and the tables of the hysteresis and shock
+experiments. Reads runs only through :mod:`experiments.store`; writes ``summary.csv``, ``timeseries.csv``,
+``sensitivity.csv``, ``hysteresis.csv`` and ``shocks.csv`` (these, not the raw runs, are what the plots draw
+from and what is committed).
+
+Intervals (95 %): a share of runs (an outcome frequency, or the mean of a yes/no summary such as
+``settled`` or ``shock_returned``) gets a Wilson score interval; the mean of any other per-run quantity
+gets a percentile bootstrap interval (2,000 resamples, seeded by point and column), which stays inside
+the range of the data, so a bounded quantity such as ``voice_success_rate`` never gets a band below 0 or
+above 1 (mean ± 1.96 s.e. would).
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments import store
+from experiments import outputs, store
 from experiments.config import OUTCOMES
 from experiments.runner import wilson
 
@@ -20,8 +28,12 @@ ACTIONS = ("loyalty", "voice", "exit", "drift")
 SUMMARY = "summary.csv"
 TIMESERIES = "timeseries.csv"
 SENSITIVITY = "sensitivity.csv"
+HYSTERESIS = "hysteresis.csv"
+SHOCKS = "shocks.csv"
 _NOT_METRICS = {"point", "replicate", "seed"}
 DERIVED = ("survival", "voice_success_rate")
+BOOTSTRAP_RESAMPLES = 2000
+BISTABLE_GAP = 0.3  # MODEL.md §12.2 pattern 14: starts differ in P(Q3) by at least this much
 
 
 def param_column(df: pd.DataFrame, name: str) -> str:
@@ -41,20 +53,63 @@ def with_derived(runs: pd.DataFrame) -> pd.DataFrame:
     return runs
 
 
+def as_flag(s: pd.Series) -> pd.Series:
+    """A yes/no column (bool, "True"/"False" text from CSV, 0/1) as 1.0/0.0, missing (None) as NaN."""
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype(float)
+    m = {True: 1.0, False: 0.0, "True": 1.0, "False": 0.0, "true": 1.0, "false": 0.0}  # 1 and 0 hash as True, False
+    return s.map(lambda v: m.get(v, np.nan) if not isinstance(v, float) or v == v else np.nan).astype(float)
+
+
+def is_flag(s: pd.Series) -> bool:
+    """Is this per-run column yes/no (so that its mean over runs is a share of runs)?"""
+    if pd.api.types.is_bool_dtype(s):
+        return True
+    vals = set(s.dropna().unique())
+    return bool(vals) and vals <= {True, False, "True", "False", "true", "false"}
+
+
+def mean_interval(values: np.ndarray, seed: tuple[int, ...], flag: bool = False) -> tuple[float, float, float]:
+    """Mean and 95 % interval: Wilson for a share (``flag``), else a percentile bootstrap (see the module)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return np.nan, np.nan, np.nan
+    if flag:
+        lo, hi = wilson(int(v.sum()), len(v))
+        return float(v.mean()), min(float(lo), float(v.mean())), max(float(hi), float(v.mean()))
+    if len(v) < 2 or np.all(v == v[0]):
+        return float(v.mean()), float(v.mean()), float(v.mean())
+    from scipy import stats
+
+    ci = stats.bootstrap((v,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=0.95,
+                         method="percentile", rng=np.random.default_rng(seed)).confidence_interval
+    return float(v.mean()), float(ci.low), float(ci.high)
+
+
 def summarise(runs: pd.DataFrame, names: list[str], points: list[dict] | None = None,
               metrics: list[str] | None = None) -> pd.DataFrame:
-    """One row per design point: n, outcome frequencies with 95 % Wilson intervals, dominant outcome,
-    settle step, path counts by action and the share of runs in which each path was the most frequent,
-    and the mean of every numeric summary (``<metric>_se`` too for ``metrics``)."""
+    """One row per design point: n, outcome frequencies with 95 % Wilson intervals, dominant outcome (and
+    ``tie``, the outcomes sharing the top frequency, e.g. "Q1=Q3", empty when there is none), settle step,
+    path counts by action and the share of runs in which each path was the most frequent, the mean of
+    every numeric summary, and ``<metric>_lo``/``_hi`` (95 %, see the module) for ``metrics`` and the
+    derived metrics; the yes/no keys of version 2 (``shock_returned``) as a share of the runs where they
+    apply, with ``<key>_runs`` = that number of runs."""
     if runs.empty:
         return pd.DataFrame()
     runs = with_derived(runs)
-    metrics = list(metrics or []) + [d for d in DERIVED if d in runs.columns]
+    metrics = list(dict.fromkeys(list(metrics or []) + [d for d in DERIVED if d in runs.columns]))
+    pcols = {n: param_column(runs, n) for n in names}
+    flags = [c for c in runs.columns
+             if c not in ("quadrant", "final_quadrant", *pcols.values()) and is_flag(runs[c])]
+    for c in flags:
+        runs[c] = as_flag(runs[c])
+    partial = [c for c in flags if runs[c].isna().any()]  # yes/no keys that apply to some runs only
     pcols = {n: param_column(runs, n) for n in names}
     numeric = [
         c for c in runs.columns
         if c not in _NOT_METRICS and c not in pcols.values() and pd.api.types.is_numeric_dtype(runs[c])
-        and c != "settle_step"
+        and c != "settle_step" and runs[c].notna().any()
     ]
     rows = []
     for j, g in runs.groupby("point", sort=True):
@@ -68,11 +123,13 @@ def summarise(runs: pd.DataFrame, names: list[str], points: list[dict] | None = 
         lo, hi = wilson(k, n)
         for o, kk, lo_, hi_ in zip(OUTCOMES, k, lo, hi):
             row[f"freq_{o}"] = kk / n
-            row[f"freq_{o}_lo"] = float(lo_)
-            row[f"freq_{o}_hi"] = float(hi_)
+            row[f"freq_{o}_lo"] = min(float(lo_), kk / n)  # rounding must not put 0 outside its own interval
+            row[f"freq_{o}_hi"] = max(float(hi_), kk / n)
         best = int(np.argmax(k))
         row["dominant"] = OUTCOMES[best]
         row["dominant_freq"] = k[best] / n
+        top = [o for o, kk in zip(OUTCOMES, k) if kk == k[best]]
+        row["tie"] = "=".join(top) if len(top) > 1 else ""
         settled = pd.to_numeric(g["settle_step"], errors="coerce").dropna()
         row["settle_step_mean"] = float(settled.mean()) if len(settled) else np.nan
         row["settle_step_sd"] = float(settled.std()) if len(settled) > 1 else np.nan
@@ -82,11 +139,13 @@ def summarise(runs: pd.DataFrame, names: list[str], points: list[dict] | None = 
             has = path_counts.max(axis=1) > 0
             for i, p in enumerate(PATHS):
                 row[f"top_path_{p}"] = float(np.mean((top == i) & has))
-        for c in numeric:
+        for i, c in enumerate(numeric):
             col = g[c].astype(float)
             row[c] = float(col.mean())
-            if c in metrics:
-                row[f"{c}_se"] = float(col.std() / np.sqrt(col.count())) if col.count() > 1 else np.nan
+            if c in partial:
+                row[f"{c}_runs"] = int(col.count())
+            if c in metrics or c in flags:
+                _, row[f"{c}_lo"], row[f"{c}_hi"] = mean_interval(col.to_numpy(), (int(j), i), c in flags)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -135,13 +194,15 @@ def sensitivity(design_type: str, problem: dict, X: np.ndarray, summary: pd.Data
     if summary.empty or len(summary) != len(X) or (summary["point"].to_numpy() != np.arange(len(X))).any():
         raise ValueError("sensitivity analysis needs a result at every design point")
     Y = target_values(summary, target)
+    # replicates behind each point's output: with few, P(target) per point is coarse and the indices noisy
+    reps = {"replicates": int(summary["n"].min()), "points": len(summary)}
     if design_type == "sobol":
         from SALib.analyze import sobol
 
         Si = sobol.analyze(problem, Y, calc_second_order=calc_second_order, conf_level=0.95, seed=seed)
         return pd.DataFrame({
             "parameter": problem["names"], "S1": Si["S1"], "S1_conf": Si["S1_conf"],
-            "ST": Si["ST"], "ST_conf": Si["ST_conf"], "target": target,
+            "ST": Si["ST"], "ST_conf": Si["ST_conf"], "target": target, **reps,
         })
     if design_type == "morris":
         from SALib.analyze import morris
@@ -149,7 +210,7 @@ def sensitivity(design_type: str, problem: dict, X: np.ndarray, summary: pd.Data
         Si = morris.analyze(problem, X, Y, conf_level=0.95, num_levels=levels, seed=seed)
         return pd.DataFrame({
             "parameter": problem["names"], "mu": Si["mu"], "mu_star": Si["mu_star"],
-            "mu_star_conf": Si["mu_star_conf"], "sigma": Si["sigma"], "target": target,
+            "mu_star_conf": Si["mu_star_conf"], "sigma": Si["sigma"], "target": target, **reps,
         })
     raise ValueError(f"no sensitivity analysis for a {design_type} design")
 
@@ -162,6 +223,8 @@ def analyse(directory: Path, exp, design, write: bool = True) -> dict[str, pd.Da
     runs = store.load_runs(directory)
     out: dict[str, pd.DataFrame] = {}
     metrics = list(exp.outputs.get("metrics", []))
+    if outputs.turnover_spec(exp.outputs):  # the turnover figure draws the composition with its interval
+        metrics += [f"composition_{q}" for q in ("Q1", "Q2", "Q3", "Q4")]
     out["summary"] = summarise(runs, design.names, design.points, metrics)
     steps = store.load_steps(directory)
     if not steps.empty:
@@ -169,24 +232,78 @@ def analyse(directory: Path, exp, design, write: bool = True) -> dict[str, pd.Da
     if exp.design in ("sobol", "morris") and not out["summary"].empty:
         out["sensitivity"] = sensitivity(exp.design, design.problem, design.X, out["summary"], exp.target,
                                          exp.levels, design_seed(exp.entropy), exp.calc_second_order)
+    spec = outputs.hysteresis_spec(exp.outputs)
+    if spec and not out["summary"].empty:
+        out["hysteresis"] = hysteresis(out["summary"], design.names, **spec)
+    by = outputs.shocks_by(exp.outputs, design.names)
+    if by is not False and not runs.empty:
+        out["shocks"] = shocks(runs, by)
     if write:
-        if not out["summary"].empty:
-            store.atomic_write_frame(directory / SUMMARY, out["summary"])
-        if "timeseries" in out:
-            ts = out["timeseries"].round(5)
-            store.atomic_write_frame(directory / TIMESERIES, ts)
-        if "sensitivity" in out:
-            store.atomic_write_frame(directory / SENSITIVITY, out["sensitivity"])
+        for key, name in TABLES.items():
+            if key in out and not out[key].empty:
+                frame = out[key].round(5) if key == "timeseries" else out[key]
+                store.atomic_write_frame(directory / name, frame)
     return out
+
+
+def hysteresis(summary: pd.DataFrame, names: list[str], x: str, start: str = "initial_quadrant",
+               starts: tuple[str, str] = ("Q1", "Q3"), outcome: str = "Q3", gap: float = BISTABLE_GAP) -> pd.DataFrame:
+    """P(outcome) against ``x`` from each of two starts, side by side (one row per value of ``x`` and of any
+    other design parameter): ``p_<start>``, ``lo_<start>``, ``hi_<start>`` (95 % Wilson), ``diff`` (second
+    start minus first) and ``bistable``: the starts differ by at least ``gap`` and their intervals do not
+    overlap, i.e. history decides the regime there."""
+    col = f"freq_{outcome}"
+    rest = [n for n in names if n not in (x, start) and n in summary and summary[n].nunique() > 1]
+    a, b = starts
+    frames = []
+    for s in starts:
+        g = summary[summary[start] == s][[*rest, x, col, f"{col}_lo", f"{col}_hi", "n"]]
+        frames.append(g.rename(columns={col: f"p_{s}", f"{col}_lo": f"lo_{s}", f"{col}_hi": f"hi_{s}", "n": f"n_{s}"}))
+    if frames[0].empty or frames[1].empty:
+        return pd.DataFrame()
+    t = frames[0].merge(frames[1], on=[*rest, x]).sort_values([*rest, x]).reset_index(drop=True)
+    t["diff"] = t[f"p_{b}"] - t[f"p_{a}"]
+    apart = (t[f"lo_{b}"] > t[f"hi_{a}"]) | (t[f"lo_{a}"] > t[f"hi_{b}"])
+    t["bistable"] = (t["diff"].abs() >= gap) & apart
+    t.insert(0, "outcome", outcome)
+    return t
+
+
+def shocks(runs: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """One row per run that was shocked (``shock_returned`` not missing): ``group`` (the value of ``by``, the
+    pre-shock regime or the start; "all" without one), ``returned``, ``return_time`` (steps after the shock;
+    missing when not returned) and ``censor_time`` (the steps the run had left after the shock, when the
+    runs record ``max_steps`` and ``shock_step``: a run not back by then is censored there)."""
+    if "shock_returned" not in runs:
+        return pd.DataFrame()
+    ok = as_flag(runs["shock_returned"])
+    r = runs[ok.notna()]
+    out = pd.DataFrame({
+        "point": r["point"], "replicate": r["replicate"],
+        "group": r[param_column(r, by)].astype(str) if by else "all",
+        "returned": ok[ok.notna()].astype(bool),
+        "return_time": pd.to_numeric(r["shock_return_time"], errors="coerce") if "shock_return_time" in r else np.nan,
+    })
+    if {"max_steps", "shock_step"} <= set(r.columns):
+        out["censor_time"] = pd.to_numeric(r["max_steps"]) - pd.to_numeric(r["shock_step"])
+    else:
+        out["censor_time"] = np.nan
+    return out.reset_index(drop=True)
+
+
+TABLES = {"summary": SUMMARY, "timeseries": TIMESERIES, "sensitivity": SENSITIVITY, "hysteresis": HYSTERESIS,
+          "shocks": SHOCKS}
 
 
 def load_tables(directory: Path) -> dict[str, pd.DataFrame]:
     """The saved tables (what ``plot`` draws from when the raw runs are not on this machine)."""
     directory = Path(directory)
     out = {}
-    for key, name in (("summary", SUMMARY), ("timeseries", TIMESERIES), ("sensitivity", SENSITIVITY)):
+    for key, name in TABLES.items():
         if (directory / name).exists():
             out[key] = pd.read_csv(directory / name)
+    if "summary" in out and "tie" in out["summary"]:
+        out["summary"]["tie"] = out["summary"]["tie"].astype(object).fillna("")  # "no tie" is an empty CSV cell
     return out
 
 

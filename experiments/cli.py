@@ -1,4 +1,5 @@
-"""``python -m experiments list | run NAME_OR_FILE [...] | run-all [...] | plot NAME | show NAME``.
+"""``python -m experiments list | run NAME_OR_FILE [...] | run-all [...] | plot NAME | show NAME | discover NAME
+| report NAME`` (the last two: :mod:`experiments.workflow`).
 
 Bad input (unknown experiment, bad TOML, unknown parameter, out-of-range value, a results folder
 from another definition) prints one line to stderr and exits 2, before anything is written.
@@ -11,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from experiments import config
+from experiments import config, workflow
 from experiments.config import ConfigError
 from experiments.runner import RunnerError
 
@@ -51,19 +52,22 @@ def _parser() -> argparse.ArgumentParser:
     run_options(sub.add_parser("run", help="run (or resume) an experiment"), single=True)
     run_options(sub.add_parser("run-all", help="run every shipped experiment in turn (regenerates results/)"),
                 single=False)
-    for name, helptext in (("plot", "re-draw figures from saved results"), ("show", "print a saved summary")):
+    for name, helptext in (("plot", "re-draw figures from saved results"), ("show", "print a saved summary"),
+                           ("discover", "scenario discovery: parameter regions leading to a regime"),
+                           ("report", "write report.html: description, figures, tables, manifest")):
         sp = sub.add_parser(name, help=helptext)
         sp.add_argument("experiment", help="experiment name (or results folder with --out)")
         sp.add_argument("--out", help="results folder (default results/<name>)")
+    workflow.add_discover_options(sub.choices["discover"])
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"list": cmd_list, "run": cmd_run, "run-all": cmd_run_all, "plot": cmd_plot, "show": cmd_show}[
-            args.command
-        ](args)
+        return {"list": cmd_list, "run": cmd_run, "run-all": cmd_run_all, "plot": cmd_plot, "show": cmd_show,
+                "discover": lambda a: workflow.cmd_discover(a, _saved(a)[2]),
+                "report": lambda a: workflow.cmd_report(a, _saved(a)[2])}[args.command](args)
     except (UsageError, ConfigError, ValueError) as exc:
         return _fail(str(exc))
     except RunnerError as exc:  # a folder from another definition, an unreachable scheduler

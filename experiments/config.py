@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments import outputs as figure_outputs
 from sim.params import PARAMS, validate
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -53,7 +54,7 @@ DESIGNS = ("grid", "oat", "lhs", "sobol", "morris")
 _TOP_KEYS = {"name", "description", "replicates", "max_steps", "entropy", "base", "design", "adaptive", "outputs"}
 _DESIGN_KEYS = {"type", "parameters", "samples", "levels", "target", "calc_second_order"}
 _ADAPTIVE_KEYS = {"halfwidth", "max_replicates", "batch"}
-_OUTPUT_KEYS = {"step_sample", "step_points", "metrics", "phase", "x", "format"}
+_OUTPUT_KEYS = {"step_sample", "step_points", "metrics", "phase", "x", "format", *figure_outputs.FIGURE_KEYS}
 OUTCOMES = ("Q1", "Q2", "Q3", "Q4", "mixed", "unsettled")
 
 
@@ -239,6 +240,10 @@ def from_dict(
             _need(pname in checked, where, f"[outputs] {key}: {pname!r} is not a design parameter")
     step_sample = outputs.get("step_sample", 0)
     _need(isinstance(step_sample, int) and step_sample >= 0, where, "[outputs] step_sample must be an integer ≥ 0")
+    try:  # the figure keys (labels, formats, hysteresis, shocks, turnover): experiments/outputs.py
+        figure_outputs.check(outputs, checked)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
     return Experiment(
         name=name,

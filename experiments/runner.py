@@ -303,7 +303,8 @@ def model_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-OWN_FILES = (store.RUNS, store.FAILURES, "summary.csv", "timeseries.csv", "sensitivity.csv")
+OWN_FILES = (store.RUNS, store.FAILURES, "summary.csv", "timeseries.csv", "sensitivity.csv", "hysteresis.csv",
+             "shocks.csv", "report.html")
 
 
 def clear(directory: Path) -> None:
@@ -312,7 +313,7 @@ def clear(directory: Path) -> None:
 
     for name in OWN_FILES:
         (directory / name).unlink(missing_ok=True)
-    for pattern in ("*.png", "*.svg"):
+    for pattern in ("*.png", "*.svg", "*.pdf", "discovery_*.csv"):
         for f in directory.glob(pattern):
             f.unlink()
     shutil.rmtree(directory / store.STEPS, ignore_errors=True)
@@ -477,9 +478,10 @@ def _count_failures(directory: Path) -> int:
 def _progress_bar(enabled: bool, name: str):
     if not enabled:
         return None
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, text on a terminal
 
-    # disable=None: a bar on a terminal, nothing in a log file or CI (where \r updates are noise)
+    # disable=None: a bar on a terminal, nothing in a log file or CI (where \r updates are noise); Jupyter's
+    # widget bar ignores it and always shows
     return tqdm(total=0, unit="run", desc=name, dynamic_ncols=True, smoothing=0.05, file=sys.stderr, disable=None)
 
 

@@ -24,7 +24,14 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from sim.observe import PATH_ACTIONS, PATH_NAMES, QUADRANT_LABELS
-from sim.palette import ACTION_COLOURS, INTENT_COLORMAP, OUTCOME_COLOURS, QUADRANT_COLOURS, QUADRANT_NAMES
+from sim.palette import (
+    ACTION_COLOURS,
+    OUTCOME_COLOURS,
+    QUADRANT_COLOURS,
+    QUADRANT_NAMES,
+    SEQUENTIAL_CMAP,
+    SERIES_COLOURS,
+)
 
 DPI = 100
 SIZE = (5.6, 3.7)  # inches: a cell of the dashboard's 2-column grid
@@ -32,12 +39,11 @@ MNE_MARKERS = "sD^vph8*"
 RECENT = 6  # steps a party's exit / voice / loyalty stays outlined in the network
 PATH_MOVES = {"A": "Q2→Q1", "B": "Q4→Q1", "C": "Q2→Q3", "D": "Q4→Q3"}
 SHARES = {f"share_{q}": (f"{q} {QUADRANT_NAMES[q]}", {"color": QUADRANT_COLOURS[q]}) for q in QUADRANT_LABELS}
-# the means are no category of the palette: told apart by line style, in neutral greys, so that no
-# palette colour means something else here
+# the means are neither quadrants nor actions: the palette's neutral series greys, told apart by line style too
 MEANS = {
-    "mean_trust": ("trust", {"color": "0.1", "ls": "-"}),
-    "mean_communication": ("communication", {"color": "0.35", "ls": "--"}),
-    "mean_lof": ("liability of foreignness", {"color": "0.55", "ls": ":", "lw": 2}),
+    "mean_trust": ("trust", {"color": SERIES_COLOURS[0], "ls": "-"}),
+    "mean_communication": ("communication", {"color": SERIES_COLOURS[2], "ls": "--"}),
+    "mean_lof": ("liability of foreignness", {"color": SERIES_COLOURS[1], "ls": ":", "lw": 2}),
 }
 
 
@@ -319,14 +325,14 @@ class NetworkPainter(Painter):
                 c=[0.0] * len(subs),
                 s=160,
                 marker=MNE_MARKERS[k % len(MNE_MARKERS)],
-                cmap=INTENT_COLORMAP,
+                cmap=SEQUENTIAL_CMAP,
                 norm=norm,
             )
             self.mnes.append((subs, self._animate(scatter)))
         size = max(12.0, min(60.0, 3000.0 / len(model.smes)))
         xs, ys = zip(*(self.layout.sme_xy[s.unique_id] for s in model.smes))
         self.sme_nodes = self._animate(
-            ax.scatter(xs, ys, c=[0.0] * len(xs), s=size, marker="o", cmap=INTENT_COLORMAP, norm=norm)
+            ax.scatter(xs, ys, c=[0.0] * len(xs), s=size, marker="o", cmap=SEQUENTIAL_CMAP, norm=norm)
         )
         n = len(model.subs_by_market)
         for m in range(n):
@@ -341,7 +347,7 @@ class NetworkPainter(Painter):
             handles=self._legend(model), loc="upper left", bbox_to_anchor=(0.6, 0.95), fontsize=8, frameon=False
         )
         cax = self.fig.add_axes((0.64, 0.1, 0.32, 0.035))
-        self.fig.colorbar(ScalarMappable(norm, INTENT_COLORMAP), cax=cax, orientation="horizontal")
+        self.fig.colorbar(ScalarMappable(norm, SEQUENTIAL_CMAP), cax=cax, orientation="horizontal")
         cax.tick_params(labelsize=7)
         cax.set_title(
             "intent: exploration (subsidiaries),\nambition (SMEs); ≥ 0.5: explore,\ninternational", fontsize=8

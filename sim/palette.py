@@ -30,6 +30,8 @@ QUADRANT_NAMES: dict[str, str] = {
     "Q3": "explore × international",
     "Q4": "explore × domestic",
 }
-# Continuous intent (0: exploit / domestic, 1: explore / international), e.g. the dashboard's
-# network nodes: perceptually uniform and colour-blind-safe (Nuñez et al. 2018), like the rest.
-INTENT_COLORMAP = "cividis"
+# Series that are neither quadrants nor actions (e.g. first- against total-order Sobol indices): neutral greys,
+# so that they never read as a quadrant. Ordered series (one line per value of a second parameter) take the
+# sequential map, whose lightness rises monotonically (readable in greyscale and with colour-vision deficiencies).
+SERIES_COLOURS: tuple[str, ...] = ("#000000", "#999999", "#555555")
+SEQUENTIAL_CMAP = "cividis"

@@ -1,0 +1,120 @@
+"""Figures for sampled designs (lhs, sobol, morris): how the regime depends on each parameter, and the
+sensitivity indices with their intervals, the replicate count and a visible warning when they are weak."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments import labels as lab
+from experiments.config import OUTCOMES
+from experiments.plots import base
+from experiments.runner import wilson
+from sim.palette import OUTCOME_COLOURS, SERIES_COLOURS
+
+BINS = 8
+MIN_REPLICATES = 10  # below this, each point's P(target) is too coarse for trustworthy indices
+
+
+def binned(summary: pd.DataFrame, name: str, bins: int = BINS) -> pd.DataFrame:
+    """P(outcome) within bins of one parameter, pooling the runs of every point in the bin (the others
+    averaged over as sampled: a partial-dependence estimate), with 95 % Wilson intervals."""
+    v = summary[name]
+    if v.nunique() <= bins:
+        key = v
+    else:
+        key = pd.qcut(v.rank(method="first"), bins, labels=False)
+    rows = []
+    for _, g in summary.groupby(key, sort=True):
+        n = int(g["n"].sum())
+        row = {"x": float(g[name].mean()), "n": n}
+        for o in OUTCOMES:
+            k = float((g[f"freq_{o}"] * g["n"]).sum())
+            lo, hi = wilson(round(k), n)
+            row[o], row[f"{o}_lo"], row[f"{o}_hi"] = k / n, float(lo), float(hi)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@base.styled
+def dependence(summary: pd.DataFrame, names: Sequence[str], directory: Path, target: str = "Q3",
+               labels: Mapping | None = None, formats: Sequence[str] = base.FORMATS) -> list[Path]:
+    """One panel per parameter: P(each regime) in bins of that parameter (lines, Wilson bands) and
+    P(target) at every design point (dots)."""
+    params = [n for n in base.varying(summary, names) if base.is_numeric(summary[n])]
+    if not params:
+        return []
+    shown = base.present(summary)
+    files: list[Path] = []
+    for page, chunk in enumerate(base.pages(params)):
+        fig, axes = base.grid_figure(len(chunk))
+        for ax, name in zip(axes, chunk):
+            if f"freq_{target}" in summary:
+                ax.scatter(summary[name], summary[f"freq_{target}"], s=4, color=OUTCOME_COLOURS[target], alpha=0.25,
+                           lw=0)
+            b = binned(summary, name)
+            for o in shown:
+                c = OUTCOME_COLOURS[o]
+                ax.plot(b["x"], b[o], marker="o", ms=2.5, lw=1.2, color=c)
+                ax.fill_between(b["x"], b[f"{o}_lo"], b[f"{o}_hi"], color=c, alpha=0.18, lw=0)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlabel(lab.label(name, labels))
+            ax.set_ylabel("share of runs")
+        base.heading(fig, f"Regime against each parameter: lines = share of runs in bins of that parameter "
+                     f"(95 % Wilson), dots = P({target}) at each of {len(summary)} points",
+                     base.outcome_handles(shown, labels))
+        files += base.save(fig, directory, base.page_stem("dependence", page), formats)
+    return files
+
+
+@base.styled
+def sensitivity_bars(sens: pd.DataFrame | None, directory: Path, labels: Mapping | None = None,
+                     formats: Sequence[str] = base.FORMATS) -> list[Path]:
+    """Sobol S1 and ST with 95 % bootstrap intervals (clipped to [0, 1], clipped ends marked), or Morris
+    mu* (with interval) and sigma; the replicates per point in the title, a warning when too few."""
+    if sens is None or sens.empty:
+        return []
+    target = sens["target"].iloc[0]
+    out = f"P({target})" if target in OUTCOMES else lab.label(target, labels, unit=False)
+    reps = int(sens["replicates"].iloc[0]) if "replicates" in sens else None
+    fig = base.new_figure(max(3.4, 0.75 * len(sens) + 1.6), 2.8)
+    ax = fig.subplots()
+    pos = np.arange(len(sens))
+    flagged = []
+    if "S1" in sens:
+        stem = "sobol"
+        for k, (ix, name) in enumerate((("S1", "first order S1"), ("ST", "total ST"))):
+            v = sens[ix].to_numpy(dtype=float)
+            c = sens[f"{ix}_conf"].to_numpy(dtype=float)
+            lo, hi = np.clip(v - c, 0, 1), np.clip(v + c, 0, 1)
+            shown = np.clip(v, 0, 1)
+            xs = pos + (k - 0.5) * 0.4
+            ax.bar(xs, shown, 0.4, color=SERIES_COLOURS[k], label=name)
+            ax.errorbar(xs, shown, yerr=[shown - lo, hi - shown], fmt="none", ecolor="#B00000" if k == 0 else "black",
+                        elinewidth=0.9, capsize=2)
+            for i in np.flatnonzero((v - c < 0) | (v + c > 1) | (v < 0) | (v > 1)):
+                name = lab.label(sens["parameter"].iloc[i], labels, unit=False)
+                flagged.append(f"{name} {ix} {v[i]:.2f} ± {c[i]:.2f}")
+                ax.text(xs[i], hi[i] + 0.02, "*", ha="center", va="bottom", color="#B00000", fontsize=9)
+        ax.set_ylim(0, 1.12)
+        ax.set_ylabel("Sobol index (95 % CI)")
+    else:
+        stem = "morris"
+        ax.bar(pos - 0.2, sens["mu_star"], 0.4, yerr=sens["mu_star_conf"], label="μ*", color=SERIES_COLOURS[0],
+               capsize=2, error_kw={"ecolor": "#B00000", "elinewidth": 0.9})
+        ax.bar(pos + 0.2, sens["sigma"], 0.4, label="σ", color=SERIES_COLOURS[1])
+        ax.set_ylabel("Morris elementary effects")
+    ax.set_xticks(pos, [lab.label(p, labels, unit=False) for p in sens["parameter"]], rotation=30, ha="right")
+    ax.legend(frameon=False, loc="upper right")
+    detail = f"{reps} replicate{'s' if reps != 1 else ''} per point, " if reps is not None else ""
+    ax.set_title(f"Sensitivity of {out} ({detail}{int(sens['points'].iloc[0]) if 'points' in sens else '?'} points)")
+    if reps is not None and reps < MIN_REPLICATES:
+        base.note(fig, f"Only {reps} replicate(s) per point: each point's {out} is coarse and the indices are noisy "
+                  f"(use at least {MIN_REPLICATES}).", warn=True)
+    if flagged:
+        base.note(fig, "* estimate or interval outside [0, 1], drawn clipped: " + "; ".join(flagged[:6])
+                  + (" …" if len(flagged) > 6 else ""), warn=True)
+    return base.save(fig, directory, stem, formats)

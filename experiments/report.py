@@ -1,0 +1,115 @@
+"""``report.html``: one page per experiment with its description, how it was run (the manifest's facts),
+every figure in the folder, the per-point tables and the full manifest. Figures are linked (the report sits
+beside them), so the page is small and always shows the current figures. Deterministic: the same folder
+gives the same bytes (no time of writing)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from experiments import analysis, store
+from experiments.config import OUTCOMES
+
+REPORT = "report.html"
+CAPTIONS = {
+    "frequencies": "Regime at settlement at each design point (stacked shares of runs; n = runs per point).",
+    "frequencies_ci": "P(regime) against the swept parameter with 95 % Wilson intervals.",
+    "phase_map": "Dominant regime (colour) and its frequency (shade) over two parameters; ties hatched.",
+    "metrics": "Means over runs with 95 % intervals (Wilson for shares of runs, percentile bootstrap otherwise).",
+    "timeseries": "Quadrant shares over time: mean and 10–90 % band over the runs that kept step data.",
+    "paths": "Paths A–D by action on Prashantham & Birkinshaw's 2×2 (mean events per run).",
+    "dependence": "P(regime) in bins of each parameter (95 % Wilson) and each point's P(target).",
+    "sobol": "Sobol first-order and total indices with 95 % bootstrap intervals.",
+    "morris": "Morris elementary effects (μ*, σ).",
+    "hysteresis": "The regime against a parameter from two starts; shaded where the start decides.",
+    "shocks": "Return of the pre-shock regime: probability (95 % Wilson) and time (censored runs marked).",
+    "turnover": "Regime frequencies and composition against SME turnover, per start.",
+}
+_CSS = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.15rem .4rem;
+text-align:right}th{background:#f3f3f3}figure{margin:1.5rem 0}img{max-width:100%}figcaption{font-size:.9rem;
+color:#444}.warn{color:#b00000}pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;font-size:.75rem}
+dt{font-weight:bold}dd{margin:0 0 .3rem 1rem}"""
+
+
+def _table(df: pd.DataFrame, max_rows: int = 60) -> str:
+    shown = df.head(max_rows)
+    out = shown.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="", border=0)
+    if len(df) > max_rows:
+        out += f"<p>… {len(df) - max_rows} more rows in the CSV file.</p>"
+    return out
+
+
+def _facts(m: dict) -> str:
+    git = m.get("git", {})
+    dirty = git.get("dirty")
+    runs = m.get("runs", {})
+    exp = m.get("experiment", {})
+    rows = [
+        ("design", f"{exp.get('design')} over {', '.join(m.get('design', {}).get('names', [])) or '—'}: "
+                   f"{len(m.get('design', {}).get('points', []))} points × {exp.get('replicates')} replicates"),
+        ("runs", f"{runs.get('done')} done ({m.get('status')}), "
+                 f"{runs.get('failed_unresolved', 0)} unresolved failures"),
+        ("seeds", f"root entropy {m.get('root_entropy')}; {m.get('seeding', '')}"),
+        ("code", f"commit {git.get('commit')}" + (" <span class='warn'>(uncommitted changes)</span>" if dirty
+                                                  else " (clean)" if dirty is False else "")),
+        ("model", f"{m.get('model')} (fingerprint {m.get('model_fingerprint')})"),
+        ("software", ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items() if k != "platform")),
+        ("finished", str(m.get("finished"))),
+    ]
+    return "<dl>" + "".join(f"<dt>{k}</dt><dd>{v if k == 'code' else html.escape(str(v))}</dd>" for k, v in rows) \
+        + "</dl>"
+
+
+def _figures(directory: Path) -> str:
+    parts = []
+    for png in sorted(directory.glob("*.png")):
+        stem = png.stem
+        key = stem.split("_p")[0] if "_p" in stem and stem.rsplit("_p", 1)[-1].isdigit() else stem
+        caption = CAPTIONS.get(key, "Scenario discovery: boxes of parameter space leading to the target regime."
+                               if key.startswith("discovery_") else "")
+        pdf = png.with_suffix(".pdf")
+        link = f" (<a href='{html.escape(pdf.name)}'>PDF</a>)" if pdf.exists() else ""
+        parts.append(f"<figure><img src='{html.escape(png.name)}' alt='{html.escape(stem)}'>"
+                     f"<figcaption><b>{html.escape(stem)}</b>: {html.escape(caption)}{link}</figcaption></figure>")
+    return "".join(parts) or "<p>No figures yet: <code>python -m experiments plot NAME</code>.</p>"
+
+
+def write(directory: Path) -> Path:
+    """Write ``<directory>/report.html`` atomically; returns its path."""
+    directory = Path(directory)
+    if not (directory / store.MANIFEST).exists():
+        raise ValueError(f"{directory}: no {store.MANIFEST}; not a results folder (run the experiment first)")
+    m = store.read_json(directory / store.MANIFEST)
+    tables = analysis.load_tables(directory)
+    name = html.escape(str(m.get("name", directory.name)))
+    body = [f"<h1>{name}</h1>", f"<p>{html.escape(m.get('description', ''))}</p>", "<h2>How it was run</h2>",
+            _facts(m), "<h2>Figures</h2>", _figures(directory)]
+    summary = tables.get("summary")
+    if summary is not None and not summary.empty:
+        names = list(m.get("design", {}).get("names", []))
+        cols = ["point", *[n for n in names if n in summary], "n"]
+        for o in OUTCOMES:
+            cols += [f"freq_{o}", f"freq_{o}_lo", f"freq_{o}_hi"]
+        cols += [c for c in ("dominant", "tie", "settle_step_mean") if c in summary]
+        body += ["<h2>Regime frequencies per point (95 % Wilson intervals)</h2>",
+                 _table(summary[[c for c in cols if c in summary]]),
+                 f"<p>All per-point columns: <a href='{analysis.SUMMARY}'>{analysis.SUMMARY}</a>.</p>"]
+    for key, title in (("sensitivity", "Sensitivity indices"), ("hysteresis", "Hysteresis: P by start"),
+                       ("shocks", "Shocked runs")):
+        if key in tables and not tables[key].empty:
+            body += [f"<h2>{title}</h2>", _table(tables[key])]
+    for csv in sorted(directory.glob("discovery_*.csv")):
+        if not csv.stem.endswith("_trajectory"):
+            body += [f"<h2>Scenario discovery: {html.escape(csv.stem)}</h2>", _table(pd.read_csv(csv))]
+    body += ["<h2>Manifest</h2>", "<details><summary>manifest.json</summary><pre>"
+             + html.escape(json.dumps(m, indent=1)) + "</pre></details>"]
+    page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{name}</title>"
+            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    out = directory / REPORT
+    store.atomic_write_text(out, page)
+    return out
