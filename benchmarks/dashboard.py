@@ -153,6 +153,11 @@ def in_browser(seconds: float) -> dict:
             page.goto(url)
             status = page.locator(".piggyback-status")
             expect(status).to_have_text(re.compile(r"^Step 0 "), timeout=120_000)
+            stop = page.locator(".control-stop_on_settle")  # run on past settlement, as in section 1
+            stop.locator("[role=switch]").click(force=True)
+            expect(stop.locator(".piggyback-value")).to_have_text("off")
+            page.get_by_role("button", name="Reset", exact=True).click()
+            expect(page.locator(".piggyback-running")).to_contain_text("stop at settlement off")
 
             def shown() -> int:
                 return int(re.match(r"Step (\d+)", status.inner_text()).group(1))
