@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)  ## the main job: the baseline experiment, its frequencies table and plots
+run: $(STAMP)  ## the main job: the baseline experiment into runs/baseline/ (git-ignored), its table and plots
 	$(BIN)/python -m experiments run baseline
 
 test: $(STAMP)  ## the whole suite, pattern tests included
@@ -29,7 +29,7 @@ app: $(STAMP)  ## the interactive dashboard on http://localhost:8765
 	$(BIN)/solara run sim/app.py --host localhost --port 8765
 
 experiments: $(STAMP)  ## regenerate every shipped result in results/ (≈ 4–10 min on 2 cores)
-	$(BIN)/python -m experiments run-all --fresh
+	$(BIN)/python -m experiments run-all --shipped --fresh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=20)
-    ap.add_argument("--recycle", type=int, default=None, help="runs per worker before replacement (0: never)")
+    ap.add_argument("--recycle", type=int, default=None, help="chunks (tasks) per worker before replacement (0: never)")
     ap.add_argument("--contrast", action="store_true", help="also measure never-recycled workers")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n4. Peak RSS of the runner's process tree ({args.workers} workers, runs of {steps} steps, "
               "default model otherwise; each sweep in a fresh process)", flush=True)
         rec = memory.measure(runs, args.workers, steps)
-        ratio = memory.report(rec, f"recycled every {runner.RECYCLE} runs")
+        ratio = memory.report(rec, f"recycled every {runner.RECYCLE} chunks")
         results["memory"] = {"recycled": rec}
         checks.append((f"peak RSS {runs[1]} / {runs[0]} runs", f"{ratio:.2f}", "≤ 1.2", ratio <= 1.2))
         if not q:  # what recycling prevents on Mesa 3.3 (models kept alive, Mesa issue 3179)

@@ -97,19 +97,20 @@ def summarise(runs: pd.DataFrame, names: list[str], points: list[dict] | None = 
     apply, with ``<key>_runs`` = that number of runs."""
     if runs.empty:
         return pd.DataFrame()
+    fixed = set(runs.attrs.get("parameter_columns", ()))  # every parameter is in each row: not an output
     runs = with_derived(runs)
     metrics = list(dict.fromkeys(list(metrics or []) + [d for d in DERIVED if d in runs.columns]))
     pcols = {n: param_column(runs, n) for n in names}
     flags = [c for c in runs.columns
-             if c not in ("quadrant", "final_quadrant", *pcols.values()) and is_flag(runs[c])]
+             if c not in ("quadrant", "final_quadrant", *pcols.values()) and c not in fixed and is_flag(runs[c])]
     for c in flags:
         runs[c] = as_flag(runs[c])
     partial = [c for c in flags if runs[c].isna().any()]  # yes/no keys that apply to some runs only
     pcols = {n: param_column(runs, n) for n in names}
     numeric = [
         c for c in runs.columns
-        if c not in _NOT_METRICS and c not in pcols.values() and pd.api.types.is_numeric_dtype(runs[c])
-        and c != "settle_step" and runs[c].notna().any()
+        if c not in _NOT_METRICS and c not in pcols.values() and c not in fixed
+        and pd.api.types.is_numeric_dtype(runs[c]) and c != "settle_step" and runs[c].notna().any()
     ]
     rows = []
     for j, g in runs.groupby("point", sort=True):

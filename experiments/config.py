@@ -2,13 +2,14 @@
 
 A definition names the experiment, fixes base parameter overrides, a design over some
 parameters, replicates, ``max_steps`` and outputs. Everything is checked against the
-model's parameter table (:mod:`sim.params`) here, before anything runs, so that a typo
+model's parameter table (:mod:`sim.params`, or the named model's) here, before anything runs, so that a typo
 costs one clear error line instead of a half-written results folder.
 
 Schema (every key but ``name`` and ``[design]`` is optional)::
 
     name = "baseline"
     description = "..."
+    model = "sim.model:run"    # any run(params, seed) -> dict (default: this project's model)
     replicates = 40            # per design point (the first round when adaptive)
     max_steps = 500            # sets the model's max_steps parameter
     entropy = 20260101         # root entropy of the seeds; drawn fresh and recorded if absent
@@ -35,27 +36,36 @@ Schema (every key but ``name`` and ``[design]`` is optional)::
     metrics = ["mean_trust"]   # numeric summaries to plot against the swept parameter
     phase = ["ecosystem", "hq_pressure"]   # the two axes of the phase map
     x = "voice_cost"           # the parameter on the x axis of frequency plots
+    events = false             # also keep each run's event log (models whose run() takes `tables`)
+    format = "parquet"         # "parquet" (always written) or ["parquet", "csv"] for a runs.csv copy
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments import models
 from experiments import outputs as figure_outputs
-from sim.params import PARAMS, validate
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DESIGNS = ("grid", "oat", "lhs", "sobol", "morris")
-_TOP_KEYS = {"name", "description", "replicates", "max_steps", "entropy", "base", "design", "adaptive", "outputs"}
+_TOP_KEYS = {"name", "description", "model", "replicates", "max_steps", "entropy", "base", "design", "adaptive",
+             "outputs"}
 _DESIGN_KEYS = {"type", "parameters", "samples", "levels", "target", "calc_second_order"}
 _ADAPTIVE_KEYS = {"halfwidth", "max_replicates", "batch"}
-_OUTPUT_KEYS = {"step_sample", "step_points", "metrics", "phase", "x", "format", *figure_outputs.FIGURE_KEYS}
+_OUTPUT_KEYS = {"step_sample", "step_points", "metrics", "phase", "x", "format", "events",
+                *figure_outputs.FIGURE_KEYS}
+_FORMATS = ("parquet", "csv")
 OUTCOMES = ("Q1", "Q2", "Q3", "Q4", "mixed", "unsettled")
+DERIVED_METRICS = ("survival", "voice_success_rate")  # per-run metrics analysis.py derives from summary keys
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 class ConfigError(ValueError):
@@ -87,6 +97,7 @@ class Experiment:
     calc_second_order: bool = False
     adaptive: Adaptive | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    model: str = models.DEFAULT_MODEL
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the manifest."""
@@ -94,15 +105,23 @@ class Experiment:
         d["adaptive"] = None if self.adaptive is None else vars(self.adaptive)
         return d
 
+    @property
+    def model_info(self) -> models.ModelInfo:
+        return models.info(self.model)
+
+    def full_parameters(self) -> dict[str, Any]:
+        return self.model_info.validate(self.base)
+
     def design_key(self) -> str:
-        """Hash of what fixes the run set (full parameters, design, entropy): a resumed run must match it.
+        """Hash of what fixes the run set (full parameters, design, entropy, model): a resumed run must match it.
 
         The full parameter set, defaults included, so that recalibrated defaults invalidate old runs.
         Replicates and the adaptive target are left out on purpose: raising them extends an
-        experiment without invalidating the runs already done.
+        experiment without invalidating the runs already done. The model is included only when it is
+        not the default one (keys of existing results stay valid).
         """
         d = {
-            "all_parameters": validate(self.base),
+            "all_parameters": self.full_parameters(),
             "design": self.design,
             "parameters": self.parameters,
             "samples": self.samples,
@@ -110,13 +129,20 @@ class Experiment:
             "calc_second_order": self.calc_second_order,
             "entropy": self.entropy,
         }
+        if self.model != models.DEFAULT_MODEL:
+            d["model"] = self.model
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def is_name(text: str) -> bool:
+    """An experiment name: letters, digits, '_' or '-' (never a path)."""
+    return isinstance(text, str) and NAME_RE.fullmatch(text) is not None
 
 
 def find(name_or_file: str) -> Path:
     """Resolve ``NAME`` (a file in configs/) or a path to a TOML file."""
     path = Path(name_or_file)
-    if path.suffix == ".toml" or path.exists():
+    if path.suffix == ".toml" or path.exists() or not is_name(name_or_file):
         if not path.is_file():
             raise ConfigError(f"no such experiment file: {name_or_file}")
         return path
@@ -127,16 +153,57 @@ def find(name_or_file: str) -> Path:
     return candidate
 
 
-def load(name_or_file: str, overrides: dict[str, Any] | None = None, replicates: int | None = None) -> Experiment:
-    """Read, parse and validate an experiment; ``overrides`` (from ``--set``) join its base."""
+def is_shipped(path: str | Path) -> bool:
+    """Whether ``path`` is one of the shipped definitions in experiments/configs/."""
+    try:
+        return Path(path).resolve().parent == CONFIG_DIR.resolve() and Path(path).suffix == ".toml"
+    except OSError:
+        return False
+
+
+def load(name_or_file: str, overrides: dict[str, Any] | None = None, replicates: int | None = None,
+         assignments: list[str] | tuple[str, ...] = ()) -> Experiment:
+    """Read, parse and validate an experiment; ``overrides`` (values) and ``assignments`` (``--set``
+    texts ``name=value``, parsed by the model's parameter types) join its base."""
     path = find(name_or_file)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: bad TOML: {exc}") from None
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    return from_dict(raw, source=str(path), overrides=overrides, replicates=replicates)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: bad TOML: {exc}") from None
+    return from_dict(raw, source=str(path), overrides=overrides, replicates=replicates, assignments=assignments)
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_assignment(text: str, table: dict[str, Any]) -> tuple[str, Any]:
+    """``name=value`` (as given to ``--set``) parsed and checked against a parameter table."""
+    if not isinstance(text, str) or "=" not in text:
+        raise ConfigError(f"--set expects name=value, got {text!r}")
+    name, _, value = text.partition("=")
+    name, value = name.strip(), value.strip()
+    if name not in table:
+        raise ConfigError(f"--set {text}: unknown parameter {name!r}; see `python -m sim --params`")
+    p = table[name]
+    raw: Any = value
+    if p.kind == "bool":
+        raw = True if value.lower() in _TRUE else False if value.lower() in _FALSE else value
+    elif p.kind in ("int", "float"):
+        try:
+            raw = float(value) if p.kind == "float" or not value.lstrip("+-").isdigit() else int(value)
+        except ValueError:
+            pass
+    try:
+        return name, check_value(p, raw)
+    except ValueError as exc:
+        raise ConfigError(f"--set {text}: {exc}") from None
 
 
 def _need(cond: bool, where: str, msg: str) -> None:
@@ -144,8 +211,22 @@ def _need(cond: bool, where: str, msg: str) -> None:
         raise ConfigError(f"{where}: {msg}")
 
 
-def _param_error(where: str, exc: ValueError) -> ConfigError:
-    return ConfigError(f"{where}: {exc}")
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_value(p: Any, value: Any) -> Any:
+    """``p.check(value)``, with every failure (overflow, NaN, wrong type) as one message naming the parameter."""
+    try:
+        return p.check(value)
+    except (ValueError, ArithmeticError, TypeError) as exc:
+        if isinstance(exc, ValueError) and repr(p.name) in str(exc):
+            raise
+        raise ValueError(f"parameter {p.name!r}: invalid value {value!r}; valid: {p.valid}") from None
 
 
 def from_dict(
@@ -153,31 +234,47 @@ def from_dict(
     source: str = "",
     overrides: dict[str, Any] | None = None,
     replicates: int | None = None,
+    assignments: list[str] | tuple[str, ...] = (),
 ) -> Experiment:
-    """Validate a parsed definition against the parameter table; raise :class:`ConfigError`."""
+    """Validate a parsed definition against the model's parameter table; raise :class:`ConfigError`."""
     where = source or "experiment"
+    _need(isinstance(raw, dict), where, "an experiment definition must be a table")
     unknown = set(raw) - _TOP_KEYS
     _need(not unknown, where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
     name = raw.get("name")
-    _need(isinstance(name, str) and name.replace("_", "").replace("-", "").isalnum(), where,
-          "'name' must be a word of letters, digits, '_' or '-'")
+    _need(is_name(name), where, "'name' must be a word of 1-64 letters, digits, '_' or '-' (not starting with "
+          f"'_' or '-'), got {name!r}")
     reps = raw.get("replicates", 10) if replicates is None else replicates
-    _need(isinstance(reps, int) and not isinstance(reps, bool) and reps >= 1, where,
-          f"'replicates' must be an integer ≥ 1, got {reps!r}")
+    _need(_is_int(reps) and reps >= 1, where, f"'replicates' must be an integer ≥ 1, got {reps!r}")
     entropy = raw.get("entropy")
-    _need(entropy is None or (isinstance(entropy, int) and entropy >= 0), where,
-          "'entropy' must be a non-negative integer")
+    _need(entropy is None or (_is_int(entropy) and 0 <= entropy < 2**128), where,
+          f"'entropy' must be an integer in [0, 2**128), got {entropy!r}")
+    description = raw.get("description", "")
+    _need(isinstance(description, str), where, f"'description' must be a string, got {description!r}")
+    spec = raw.get("model", models.DEFAULT_MODEL)
+    _need(isinstance(spec, str), where, f"'model' must be a string 'package.module:function', got {spec!r}")
+    try:
+        model = models.info(spec)
+    except models.ModelError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    table = model.params
 
-    base = dict(raw.get("base", {}))
-    _need(isinstance(raw.get("base", {}), dict), where, "[base] must be a table of parameter = value")
+    base_raw = raw.get("base", {})
+    _need(isinstance(base_raw, dict), where, f"[base] must be a table of parameter = value, got {base_raw!r}")
+    base = dict(base_raw)
     if "max_steps" in raw:
+        _need("max_steps" in table, where, f"'max_steps': the model {spec} has no parameter max_steps")
         base["max_steps"] = raw["max_steps"]
     base.update(overrides or {})
+    base.update(parse_assignment(text, table) for text in assignments)
     try:
-        base = {k: PARAMS[k].check(v) if k in PARAMS else v for k, v in base.items()}
-        validate(base)
+        for k, v in base.items():
+            if k not in table:
+                raise ValueError(f"unknown parameter {k!r}; see `python -m sim --params`")
+            base[k] = check_value(table[k], v)
+        model.validate(base)
     except ValueError as exc:
-        raise _param_error(f"{where} [base]", exc) from None
+        raise ConfigError(f"{where} [base]: {exc}") from None
 
     d = raw.get("design")
     _need(isinstance(d, dict), where, "a [design] table is required")
@@ -187,67 +284,68 @@ def from_dict(
     _need(kind in DESIGNS, where, f"[design] type must be one of {', '.join(DESIGNS)}, got {kind!r}")
     params = d.get("parameters", {})
     _need(isinstance(params, dict) and (params or kind == "grid"), where,
-          "[design.parameters] must list at least one parameter")
+          "[design.parameters] must be a table listing at least one parameter")
     checked: dict[str, list] = {}
-    for pname, spec in params.items():
+    for pname, pspec in params.items():
         pw = f"{where} [design.parameters] {pname}"
-        if pname not in PARAMS:
+        if pname not in table:
             raise ConfigError(f"{pw}: unknown parameter {pname!r}; see `python -m sim --params`")
-        p = PARAMS[pname]
-        _need(isinstance(spec, list) and spec, pw, "expects a non-empty list")
+        p = table[pname]
+        _need(isinstance(pspec, list) and len(pspec) > 0, pw, f"expects a non-empty list, got {pspec!r}")
         try:
             if kind in ("grid", "oat"):
-                checked[pname] = [p.check(v) for v in spec]
+                checked[pname] = [check_value(p, v) for v in pspec]
             else:
                 _need(p.kind in ("float", "int"), pw, f"{kind} needs a numeric parameter, {pname} is {p.kind}")
-                _need(len(spec) == 2 and spec[0] < spec[1], pw, "expects a range [low, high] with low < high")
-                checked[pname] = [p.check(spec[0]), p.check(spec[1])]
+                _need(len(pspec) == 2 and all(_is_num(v) for v in pspec) and pspec[0] < pspec[1], pw,
+                      f"expects a range [low, high] of two numbers with low < high, got {pspec!r}")
+                checked[pname] = [check_value(p, pspec[0]), check_value(p, pspec[1])]
+        except ConfigError:
+            raise
         except ValueError as exc:
-            if isinstance(exc, ConfigError):
-                raise
-            raise _param_error(pw, exc) from None
+            raise ConfigError(f"{pw}: {exc}") from None
     samples = d.get("samples", 0)
     if kind in ("lhs", "sobol", "morris"):
-        _need(isinstance(samples, int) and samples >= 2, where, f"[design] {kind} needs samples ≥ 2")
+        _need(_is_int(samples) and samples >= 2, where, f"[design] {kind} needs samples: an integer ≥ 2, "
+              f"got {samples!r}")
+    else:
+        _need(_is_int(samples) and samples >= 0, where, f"[design] samples must be an integer, got {samples!r}")
     if kind == "sobol":
         _need(samples & (samples - 1) == 0, where, f"[design] sobol samples must be a power of 2, got {samples}")
     levels = d.get("levels", 4)
-    _need(isinstance(levels, int) and levels >= 2, where, "[design] levels must be an integer ≥ 2")
+    _need(_is_int(levels) and 2 <= levels <= 1000, where, f"[design] levels must be an integer in [2, 1000], "
+          f"got {levels!r}")
     target = d.get("target", "Q3")
-    _need(target in OUTCOMES or target in _numeric_keys(), where,
+    numeric = numeric_keys(model)
+    _need(isinstance(target, str) and (target in OUTCOMES or target in numeric), where,
           f"[design] target must be one of {', '.join(OUTCOMES)} or a numeric summary key, got {target!r}")
+    second = d.get("calc_second_order", False)
+    _need(isinstance(second, bool), where, f"[design] calc_second_order must be true or false, got {second!r}")
 
     adaptive = None
     if "adaptive" in raw:
         a = raw["adaptive"]
         _need(isinstance(a, dict) and not (set(a) - _ADAPTIVE_KEYS), where,
-              f"[adaptive] allows only {sorted(_ADAPTIVE_KEYS)}")
+              f"[adaptive] must be a table with only {sorted(_ADAPTIVE_KEYS)}")
         hw = a.get("halfwidth", 0.1)
         cap = a.get("max_replicates", 100)
         batch = a.get("batch", 10)
-        _need(isinstance(hw, (int, float)) and 0 < hw < 0.5, where, "[adaptive] halfwidth must be in (0, 0.5)")
-        _need(isinstance(cap, int) and cap >= reps, where, "[adaptive] max_replicates must be ≥ replicates")
-        _need(isinstance(batch, int) and batch >= 1, where, "[adaptive] batch must be ≥ 1")
+        _need(_is_num(hw) and 0 < hw < 0.5, where, f"[adaptive] halfwidth must be a number in (0, 0.5), got {hw!r}")
+        _need(_is_int(cap) and cap >= reps, where, f"[adaptive] max_replicates must be an integer ≥ replicates "
+              f"({reps}), got {cap!r}")
+        _need(_is_int(batch) and batch >= 1, where, f"[adaptive] batch must be an integer ≥ 1, got {batch!r}")
+        _need(not model.summary_keys or "quadrant" in model.summary_keys, where,
+              f"[adaptive] needs a model that reports 'quadrant'; {spec} does not")
         adaptive = Adaptive(float(hw), cap, batch)
 
-    outputs = dict(raw.get("outputs", {}))
-    unknown = set(outputs) - _OUTPUT_KEYS
-    _need(not unknown, where, f"[outputs]: unknown key(s) {sorted(unknown)}; allowed: {sorted(_OUTPUT_KEYS)}")
-    _need(outputs.get("format", "csv") == "csv", where, "[outputs] format: only 'csv' is supported")
-    for key in ("phase", "x"):
-        names = outputs.get(key, [])
-        for pname in [names] if isinstance(names, str) else names:
-            _need(pname in checked, where, f"[outputs] {key}: {pname!r} is not a design parameter")
-    step_sample = outputs.get("step_sample", 0)
-    _need(isinstance(step_sample, int) and step_sample >= 0, where, "[outputs] step_sample must be an integer ≥ 0")
-    try:  # the figure keys (labels, formats, hysteresis, shocks, turnover): experiments/outputs.py
-        figure_outputs.check(outputs, checked)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    outputs_raw = raw.get("outputs", {})
+    _need(isinstance(outputs_raw, dict), where, f"[outputs] must be a table, got {outputs_raw!r}")
+    outputs = dict(outputs_raw)
+    _check_outputs(outputs, checked, model, where)
 
     return Experiment(
         name=name,
-        description=str(raw.get("description", "")).strip(),
+        description=description.strip(),
         source=source,
         base=base,
         design=kind,
@@ -257,31 +355,66 @@ def from_dict(
         samples=samples,
         levels=levels,
         target=target,
-        calc_second_order=bool(d.get("calc_second_order", False)),
+        calc_second_order=second,
         adaptive=adaptive,
         outputs=outputs,
+        model=spec,
     )
 
 
-def _numeric_keys() -> tuple[str, ...]:
-    """Numeric summary keys a sensitivity target may name (from the model's observation module if present)."""
-    try:
-        from sim.observe import SUMMARY_KEYS  # the documented list of summary keys
-    except ImportError:  # pragma: no cover - another model with the same run() contract
-        return ()
-    return tuple(k for k in SUMMARY_KEYS if k not in ("quadrant", "final_quadrant"))
+def _check_outputs(outputs: dict[str, Any], design_params: dict[str, list], model, where: str) -> None:
+    unknown = set(outputs) - _OUTPUT_KEYS
+    _need(not unknown, where, f"[outputs]: unknown key(s) {sorted(unknown)}; allowed: {sorted(_OUTPUT_KEYS)}")
+    fmt = outputs.get("format", "parquet")
+    fmts = [fmt] if isinstance(fmt, str) else fmt
+    _need(isinstance(fmts, list) and fmts and all(f in _FORMATS for f in fmts), where,
+          f"[outputs] format must be 'parquet', 'csv' or a list of them, got {fmt!r} (Parquet is always written)")
+    x = outputs.get("x")
+    _need(x is None or (isinstance(x, str) and x in design_params), where,
+          f"[outputs] x: {x!r} is not a design parameter (design parameters: {sorted(design_params)})")
+    phase = outputs.get("phase")
+    _need(phase is None or (isinstance(phase, list) and len(phase) == 2 and all(
+        isinstance(n, str) and n in design_params for n in phase)), where,
+        f"[outputs] phase must list two design parameters, got {phase!r}")
+    step_sample = outputs.get("step_sample", 0)
+    _need(_is_int(step_sample) and step_sample >= 0, where,
+          f"[outputs] step_sample must be an integer ≥ 0, got {step_sample!r}")
+    if step_sample:
+        _need(model.can_make("steps"), where, f"[outputs] step_sample: the model {model.spec} returns no step data")
+    sp = outputs.get("step_points")
+    _need(sp is None or (isinstance(sp, list) and all(_is_int(j) and j >= 0 for j in sp)), where,
+          f"[outputs] step_points must be a list of point numbers (integers ≥ 0), got {sp!r}")
+    events = outputs.get("events", False)
+    _need(isinstance(events, bool), where, f"[outputs] events must be true or false, got {events!r}")
+    if events:
+        _need(model.can_make("events"), where, f"[outputs] events: the model {model.spec} returns no event log "
+              "(its run() takes no 'tables' argument)")
+    metrics = outputs.get("metrics", [])
+    _need(isinstance(metrics, list) and all(isinstance(m, str) for m in metrics), where,
+          f"[outputs] metrics must be a list of summary key names, got {metrics!r}")
+    known = set(numeric_keys(model)) | set(DERIVED_METRICS)
+    bad = [m for m in metrics if model.summary_keys and m not in known]
+    _need(not bad, where, f"[outputs] metrics: unknown {bad}; known: {', '.join(sorted(known))}")
+    try:  # the figure keys (labels, formats, hysteresis, shocks, turnover): experiments/outputs.py
+        figure_outputs.check(outputs, design_params)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def numeric_keys(model: models.ModelInfo | None = None) -> tuple[str, ...]:
+    """Numeric summary keys a sensitivity target or a metric may name (the model's SUMMARY_KEYS)."""
+    model = model or models.info()
+    return tuple(k for k in model.summary_keys if k not in ("quadrant", "final_quadrant"))
 
 
 def all_configs() -> list[Path]:
     return sorted(CONFIG_DIR.glob("*.toml"))
 
 
-
-
-
 def from_manifest(d: dict[str, Any]) -> Experiment:
     """The experiment as recorded in a results manifest (for ``plot`` and ``show`` without the TOML)."""
     d = dict(d)
     adaptive = d.pop("adaptive", None)
+    d.setdefault("model", models.DEFAULT_MODEL)
     fields = {k: v for k, v in d.items() if k in Experiment.__dataclass_fields__}
     return Experiment(**fields, adaptive=None if adaptive is None else Adaptive(**adaptive))

@@ -1,245 +1,68 @@
-"""Run an experiment: every (design point, replicate) once, streamed to disk, resumable, any executor.
+"""Run an experiment: every (design point, replicate) once, in chunks, streamed to disk, resumable.
 
-The runner knows the model only as ``run(params, seed) -> dict`` (``sim.model:run``; and, for
-the optional step-data sample, the model class with a Mesa ``datacollector``). A task is plain
-data (point, replicate, seed, parameter overrides), so the same loop drives three executors:
-
-- ``serial``: in this process, one run at a time (debugging, tests);
-- ``pool`` (default): a local ``multiprocessing.Pool`` whose workers are replaced every
-  ``RECYCLE`` runs (``maxtasksperchild``). Mesa 3.3 keeps every finished model alive (Mesa
-  issue 3179), so a long-lived worker grows without bound; recycled workers stay flat. We use
-  ``multiprocessing.Pool`` rather than ``ProcessPoolExecutor(max_tasks_per_child=...)``, which
-  deadlocks on Python 3.11-3.13 once a worker retires (CPython gh-115634). Workers start by
-  ``forkserver`` where available (a fork of a server that has already imported the model, so a
-  recycled worker costs milliseconds, not the ~1 s of a ``spawn``), else ``spawn``;
-- ``dask``: a Dask ``distributed`` client, to a running scheduler (``tcp://host:port``) or a
-  ``LocalCluster``. Tasks are submitted with ``pure=False``: two replicates are never merged as
-  "identical calls" (they differ only by seed, but we never rely on Dask's key hashing).
+The runner knows the model only as ``run(params, seed) -> dict`` (named by the experiment's
+``model``, default ``sim.model:run``). The pieces: :mod:`executors` (where chunks run),
+:mod:`store` (how results are committed and read), :mod:`folders` (where, and one writer at a
+time), :mod:`provenance` (what the manifest records). This module is the loop.
 
 Determinism: a run's seed is a function of (root entropy, point, replicate) only
-(:func:`experiments.designs.run_seed`), and adaptive replicates are decided for a point only
-once all its scheduled replicates are in, from their outcomes alone. So ``runs.csv`` is the same,
-row for row after sorting by run id, for any executor and number of workers, and after any
-number of interruptions and resumes.
+(:func:`experiments.designs.run_seed`); adaptive replicates are decided for a point only once all
+its scheduled replicates are in, from their outcomes alone; compaction sorts every table by
+(point, replicate). So a finished experiment's files are the same bytes for any executor, number
+of workers and chunk size, and after any number of interruptions and resumes.
+
+Memory: the driver holds one byte per run (its outcome code, for resume and adaptive replicates),
+the chunks in flight and the rows not yet committed (at most ``commit_seconds`` of them); the design
+is generated lazily; tables are compacted block by block.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import datetime as dt
-import hashlib
-import importlib
-import math
-import multiprocessing as mp
-import os
-import platform
-import subprocess
+import signal
 import sys
 import time
-import traceback
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from experiments import designs, store
+from experiments import config, designs, folders, provenance, store
 from experiments.config import OUTCOMES, Experiment
-from sim.params import validate
+from experiments.executors import (  # noqa: F401  (re-exported: the runner's public names)
+    RECYCLE,
+    DaskExecutor,
+    PoolExecutor,
+    RunnerError,
+    SerialExecutor,
+    make_executor,
+    run_chunk,
+)
+from experiments.schedule import NOT_DONE, OTHER, Schedule
+from experiments.stats import max_halfwidth, max_halfwidth_counts, wilson  # noqa: F401  (wilson: analysis.py)
 
-MODEL_RUN = "sim.model:run"  # run(params, seed) -> flat summary dict
-MODEL_CLASS = "sim.model:PiggybackModel"  # only for runs that keep step data (datacollector)
-RECYCLE = 100  # runs per pool worker before it is replaced (Mesa 3.3 memory growth, ~0.3 MB per run)
-Z95 = 1.959963984540054
-
-
-class RunnerError(RuntimeError):
-    """A problem the user can fix (e.g. a results folder from another definition); one line."""
-
-
-# --------------------------------------------------------------------------------------------
-# worker side: one run (module level, so every executor can pickle it by reference)
-# --------------------------------------------------------------------------------------------
-_LOADED: dict[str, Any] = {}
-
-
-def _load(spec: str) -> Any:
-    if spec not in _LOADED:
-        module, _, attr = spec.partition(":")
-        _LOADED[spec] = getattr(importlib.import_module(module), attr)
-    return _LOADED[spec]
+MAX_RUNS = designs.MAX_RUNS
+TARGET_SECONDS = 1.0  # work per chunk the driver aims for
+MAX_CHUNK = 1000
+COMMIT_SECONDS = 2.0  # finished rows are committed at least this often (what a SIGKILL can cost)
+COMMIT_ROWS = 4_096  # and at least this often: bounds the rows held in memory
+_CODE = {o: i for i, o in enumerate(OUTCOMES)}
+MANIFEST_POINTS = 10_000  # designs up to this size list their points in the manifest
 
 
-def execute(task: dict[str, Any]) -> dict[str, Any]:
-    """Run one task in a worker; never raises (a failure comes back as data with its traceback tail)."""
-    out: dict[str, Any] = {"point": task["point"], "replicate": task["replicate"], "seed": task["seed"]}
-    t0 = time.perf_counter()
-    try:
-        if task.get("steps"):
-            model = _load(task.get("model_class", MODEL_CLASS))(rng=task["seed"], **task["params"])
-            summary = model.run()
-            frame = model.datacollector.get_model_vars_dataframe()
-            cols = [c for c in frame.columns if str(c).startswith("share_")]
-            # The DataCollector's Step index is int on Mesa 3.3 and float on 3.5, and a model may or may not
-            # collect an initial row: take the step from the model's own `steps` reporter when it has one,
-            # else count rows (row 0 = initial state).
-            steps = frame["steps"].astype(int).tolist() if "steps" in frame.columns else range(len(frame))
-            out["steps"] = [
-                {"point": task["point"], "replicate": task["replicate"], "step": s, **dict(zip(cols, map(float, v)))}
-                for s, v in zip(steps, frame[cols].itertuples(index=False, name=None))
-            ]
-        else:
-            summary = _load(task.get("model_run", MODEL_RUN))(task["params"], task["seed"])
-        out["summary"] = summary
-    except Exception as exc:  # the run's fault, not the runner's: record it and go on
-        tail = traceback.format_exc().strip().splitlines()[-3:]
-        out["error"] = f"{type(exc).__name__}: {exc} | " + " / ".join(s.strip() for s in tail)
-    out["seconds"] = time.perf_counter() - t0
-    out["pid"] = os.getpid()  # lets tests see workers being recycled; not written to runs.csv
-    return out
+@dataclass
+class Plan:
+    """A validated experiment and where it goes; made before anything is written."""
+
+    exp: Experiment
+    directory: Path
+    points: int
+    max_runs: int
+    git: dict[str, Any]
+    fresh: bool = False
+    shipped: bool = False
 
 
-# --------------------------------------------------------------------------------------------
-# executors: submit(task) -> future; wait(futures) -> the done ones; close()
-# --------------------------------------------------------------------------------------------
-class _LazyFuture(cf.Future):
-    """A future the serial executor runs when it is waited for (keeps the loop identical)."""
-
-    def __init__(self, fn, arg) -> None:
-        super().__init__()
-        self.fn, self.arg = fn, arg
-
-
-class SerialExecutor:
-    name = "serial"
-
-    def __init__(self) -> None:
-        self.workers = 1
-
-    def submit(self, fn, arg):
-        return _LazyFuture(fn, arg)
-
-    def wait(self, futures):
-        fut = next(iter(futures))
-        fut.set_result(fut.fn(fut.arg))
-        return {fut}
-
-    def close(self, cancel: bool = False) -> None:
-        pass
-
-
-class PoolExecutor:
-    name = "pool"
-
-    def __init__(self, workers: int | None = None, recycle: int = RECYCLE) -> None:
-        self.workers = workers or os.cpu_count() or 1
-        methods = mp.get_all_start_methods()
-        self.method = "forkserver" if "forkserver" in methods else "spawn"
-        ctx = mp.get_context(self.method)
-        if self.method == "forkserver":
-            # import the runner and the model once in the server; recycled workers fork from it
-            ctx.set_forkserver_preload([__name__, MODEL_RUN.partition(":")[0]])
-        self.pool = ctx.Pool(self.workers, maxtasksperchild=recycle)
-
-    def submit(self, fn, arg):
-        fut: cf.Future = cf.Future()
-        self.pool.apply_async(fn, (arg,), callback=fut.set_result, error_callback=fut.set_exception)
-        return fut
-
-    def wait(self, futures):
-        return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
-
-    def close(self, cancel: bool = False) -> None:
-        if cancel:
-            self.pool.terminate()
-        else:
-            self.pool.close()
-        self.pool.join()
-
-
-class DaskExecutor:
-    name = "dask"
-
-    def __init__(self, address: str | None = None, workers: int | None = None, processes: bool = True) -> None:
-        try:
-            import distributed
-        except ImportError:
-            raise RunnerError("the dask executor needs dask[distributed]: pip install 'piggyback-abm[dask]'") from None
-        import logging
-
-        self._distributed = distributed
-        self.cluster = None
-        if address:
-            try:
-                self.client = distributed.Client(address, timeout="10s")
-            except OSError as exc:
-                raise RunnerError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-        else:
-            self.cluster = distributed.LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,  # the model is pure Python: one run per process
-                processes=processes,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            self.client = distributed.Client(self.cluster)
-        self.address = address or self.cluster.scheduler_address
-        self.workers = max(1, sum(self.client.nthreads().values()))
-
-    def submit(self, fn, arg):
-        return self.client.submit(fn, arg, pure=False)  # replicates are distinct calls, never deduplicated
-
-    def wait(self, futures):
-        return self._distributed.wait(list(futures), return_when="FIRST_COMPLETED").done
-
-    def close(self, cancel: bool = False) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-def make_executor(kind: str = "pool", workers: int | None = None, scheduler: str | None = None, **kw):
-    if scheduler:
-        return DaskExecutor(scheduler, workers)
-    if kind == "serial":
-        return SerialExecutor()  # in this process (no recycling: for small sweeps and debugging)
-    if kind == "pool":
-        return PoolExecutor(workers, **kw)
-    if kind == "dask":
-        return DaskExecutor(None, workers, **kw)
-    raise RunnerError(f"unknown executor {kind!r}; use serial, pool or dask")
-
-
-# --------------------------------------------------------------------------------------------
-# statistics the scheduler needs (adaptive replicates)
-# --------------------------------------------------------------------------------------------
-def wilson(k: int | np.ndarray, n: int | np.ndarray, z: float = Z95):
-    """Wilson score interval (lo, hi) for k successes in n trials; (0, 1) when n = 0."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(n > 0, k / n, 0.0)
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-        lo = np.where(n > 0, np.clip(centre - half, 0, 1), 0.0)
-        hi = np.where(n > 0, np.clip(centre + half, 0, 1), 1.0)
-    return lo, hi
-
-
-def max_halfwidth(outcomes: list[str]) -> float:
-    """Largest 95 % Wilson half-width over the outcome frequencies (Q1..Q4, mixed, unsettled)."""
-    n = len(outcomes)
-    if n == 0:
-        return 1.0
-    lo, hi = wilson(np.array([outcomes.count(o) for o in OUTCOMES]), n)
-    return float(np.max((hi - lo) / 2))
-
-
-# --------------------------------------------------------------------------------------------
-# the run loop
-# --------------------------------------------------------------------------------------------
 @dataclass
 class Outcome:
     """What happened in one invocation of :func:`run_experiment`."""
@@ -247,326 +70,367 @@ class Outcome:
     directory: Path
     planned: int = 0  # runs this invocation set out to do (grows with adaptive replicates)
     ran: int = 0  # runs finished in this invocation
-    skipped: int = 0  # runs already in runs.csv
+    skipped: int = 0  # runs already done
     failed: int = 0
     seconds: float = 0.0
-    run_seconds: float = 0.0  # summed model time (for the benchmark: overhead = wall × workers − this)
+    run_seconds: float = 0.0  # summed model time (overhead = wall × workers − this)
     status: str = "complete"
-    replicates: dict[int, int] = field(default_factory=dict)  # point -> replicates scheduled
+    chunks: int = 0
+    _scheduled: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def replicates(self) -> dict[int, int]:
+        """Point -> replicates scheduled (built on demand: one entry per point)."""
+        return {} if self._scheduled is None else {j: int(n) for j, n in enumerate(self._scheduled)}
 
 
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+def plan(exp: Experiment, out: str | Path | None = None, fresh: bool = False, shipped: bool = False,
+         max_runs: int = MAX_RUNS, git: dict | None = None) -> Plan:
+    """Check everything that can be checked before touching the results folder; write nothing.
 
-    out = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for pkg in ("piggyback-abm", "mesa", "numpy", "pandas", "SALib", "matplotlib", "tqdm", "dask", "distributed"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return out
+    Raises :class:`config.ConfigError` (a bad or too large design) or :class:`RunnerError`.
+    """
+    if shipped and out is not None:
+        raise RunnerError("--shipped and --out name two different places: use one")
+    if shipped and not config.is_shipped(exp.source):
+        raise RunnerError(f"--shipped writes results/{exp.name}/ only for the shipped definition "
+                          f"experiments/configs/{exp.name}.toml, not {exp.source or 'a definition built in code'}")
+    directory = folders.check_out(out) if out is not None else folders.named(exp.name, shipped)
+    if folders.state(directory) == "foreign":  # refused before even a lock file is created in it
+        _check_existing(Plan(exp, directory, 0, max_runs, {}), directory)
+    points, _ = designs.check_size(exp, max_runs)
+    if exp.entropy is not None or exp.design in ("grid", "oat"):
+        probe = exp if exp.entropy is not None else _with_entropy(exp, 0)  # grid/oat points ignore entropy
+        designs.check_points(probe, designs.make(probe, max_runs))
+    return Plan(exp, directory, points, max_runs, git if git is not None else provenance.git_commit(), fresh, shipped)
 
 
-def git_commit() -> dict[str, Any]:
-    """HEAD of the repository the runner lives in, and whether the tree had local changes."""
-    repo = Path(__file__).resolve().parent.parent
+def prepare(exp: Experiment, out: str | Path | None = None, fresh: bool = False, **kw) -> Plan:
+    """:func:`plan` plus an advisory, read-only check of the folder (the binding check is repeated under
+    the writer's lock by :func:`run_experiment`)."""
+    p = plan(exp, out, fresh, **kw)
+    if not fresh and folders.state(p.directory) != "empty":
+        _check_existing(p, p.directory)
+    return p
+
+
+def _with_entropy(exp: Experiment, entropy: int) -> Experiment:
+    from dataclasses import replace
+
+    return replace(exp, entropy=entropy)
+
+
+# --------------------------------------------------------------------------------------------
+# deciding, under the lock, what to do with the folder
+# --------------------------------------------------------------------------------------------
+def _read_manifest(directory: Path) -> dict | None:
+    path = directory / store.MANIFEST
+    if not path.exists():
+        return None
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10)
-        status = ["git", "status", "--porcelain", "--untracked-files=no"]
-        dirty = subprocess.run(status, cwd=repo, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-    if head.returncode != 0:
-        return {"commit": None, "dirty": None}
-    return {"commit": head.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+        m = store.read_json(path)
+        if not isinstance(m, dict):
+            raise ValueError
+        return m
+    except (OSError, ValueError):
+        raise RunnerError(f"{path} is unreadable; pass --fresh to start over (the folder's results are kept "
+                          "until the new ones are complete), or --out DIR") from None
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def model_fingerprint() -> str:
-    """Hash of the source of every loaded module of the model's package (e.g. ``sim.*``).
-
-    Recorded in the manifest: runs made by different model code must not be mixed in one file.
-    Only modules the model run actually imported count (a dashboard edit does not invalidate a sweep).
-    """
-    module = MODEL_RUN.partition(":")[0]
-    importlib.import_module(module)
-    package = module.split(".")[0]
-    h = hashlib.sha256()
-    for name in sorted(m for m in sys.modules if m == package or m.startswith(package + ".")):
-        path = getattr(sys.modules[name], "__file__", None)
-        if path and path.endswith(".py") and os.path.exists(path):
-            h.update(name.encode())
-            h.update(Path(path).read_bytes())
-    return h.hexdigest()[:16]
-
-
-OWN_FILES = (store.RUNS, store.FAILURES, "summary.csv", "timeseries.csv", "sensitivity.csv", "hysteresis.csv",
-             "shocks.csv", "report.html")
-
-
-def clear(directory: Path) -> None:
-    """Remove the files a run writes (for ``--fresh``); leaves anything else in the folder alone."""
-    import shutil
-
-    for name in OWN_FILES:
-        (directory / name).unlink(missing_ok=True)
-    for pattern in ("*.png", "*.svg", "*.pdf", "discovery_*.csv"):
-        for f in directory.glob(pattern):
-            f.unlink()
-    shutil.rmtree(directory / store.STEPS, ignore_errors=True)
-
-
-def results_dir(exp: Experiment, out: str | Path | None = None) -> Path:
-    return Path(out) if out else Path("results") / exp.name
-
-
-def prepare(
-    exp: Experiment, out: str | Path | None = None, fresh: bool = False
-) -> tuple[Experiment, designs.Design, Path, dict | None]:
-    """Fix the root entropy, generate and validate the design, and check an existing results folder.
-
-    Writes nothing. Raises ``ValueError`` (a bad point) or :class:`RunnerError` (a folder from a
-    different definition or model). With ``fresh`` the old folder's runs will be discarded instead.
-    """
-    directory = results_dir(exp, out)
-    old = None
-    manifest = directory / store.MANIFEST
-    if not (directory / store.RUNS).exists():
-        fresh = True  # no runs to protect (e.g. a clone with only the committed tables): a stale manifest is moot
-    if manifest.exists() and not fresh:
-        try:
-            old = store.read_json(manifest)
-        except (OSError, ValueError):
-            raise RunnerError(f"{manifest} is unreadable; remove the folder or pass --out DIR") from None
-    if old is None and not fresh and (directory / store.RUNS).exists():
-        raise RunnerError(f"{directory} has runs but no manifest to say how they were made; pass --fresh or --out DIR")
-    if exp.entropy is None:
-        # a definition without fixed entropy draws one; a resumed run reuses the recorded one
-        exp.entropy = old["root_entropy"] if old else int(np.random.SeedSequence().entropy)
-    if old and old.get("design_key") != exp.design_key():
+def _check_existing(p: Plan, directory: Path) -> dict:
+    """The manifest of an existing results folder, if its runs may be resumed by this definition."""
+    exp = p.exp
+    state = folders.state(directory)
+    if state == "foreign":
+        names = ", ".join(folders.entries(directory)[:3])
+        raise RunnerError(f"{directory} is not an experiment results folder (it holds {names}, ...); "
+                          "pass --out with a new or empty folder")
+    old = _read_manifest(directory)
+    if old is None:
+        raise RunnerError(f"{directory} holds results but no manifest.json to say how they were made; pass --fresh "
+                          "to start over (they are kept until the new results are complete), or --out DIR")
+    if (directory / store.RUNS_CSV).exists() and not (directory / store.JOURNAL).exists():
+        raise RunnerError(f"{directory} holds runs in the older CSV format; pass --fresh to run it again in the "
+                          "current format (the old results are kept until then), or --out DIR")
+    entropy = exp.entropy if exp.entropy is not None else old.get("root_entropy")
+    probe = _with_entropy(exp, entropy) if isinstance(entropy, int) else exp
+    if old.get("design_key") != probe.design_key() or old.get("name") != exp.name:
         raise RunnerError(
-            f"{directory} holds runs of a different definition of {exp.name!r} (parameters, design or entropy "
-            "changed); pass --fresh to start over, or --out DIR"
-        )
-    if old and old.get("model_fingerprint") not in (None, model_fingerprint()):
-        raise RunnerError(
-            f"{directory} holds runs of a different version of the model code; pass --fresh to start over, "
-            "or --out DIR"
-        )
-    design = designs.make(exp)
-    for j, point in enumerate(design.points):
+            f"{directory} holds results of a different definition of {old.get('name', '?')!r} (model, parameters, "
+            "design or entropy differ); pass --fresh to start over (the old results are kept until the new ones "
+            "are complete), or --out DIR")
+    if old.get("model_fingerprint") not in (None, provenance.model_fingerprint(exp.model)):
+        raise RunnerError(f"{directory} holds results of a different version of the model code; pass --fresh to "
+                          "start over (the old results are kept until the new ones are complete), or --out DIR")
+    return old
+
+
+def _decide(p: Plan, folder: folders.Folder) -> tuple[Path, dict | None]:
+    """(the folder to write, the manifest to resume from); called with the lock held."""
+    if folders.state(p.directory) == "empty":
+        return p.directory, None
+    if not p.fresh:
+        return p.directory, _check_existing(p, p.directory)
+    if folders.state(p.directory) == "foreign":
+        _check_existing(p, p.directory)  # raises: --fresh never replaces what is not ours
+    staging = folder.staging
+    if folders.state(staging) != "empty":  # an earlier --fresh was interrupted: resume it if it is this one
         try:
-            validate({**exp.base, **point})
-        except ValueError as exc:
-            raise ValueError(f"design point {j}: {exc}") from None
-    return exp, design, directory, old
+            return staging, _check_existing(p, staging)
+        except (RunnerError, store.StoreError):
+            folder.clear_staging()
+    return staging, None
+
+
+# --------------------------------------------------------------------------------------------
+# the run loop
+# --------------------------------------------------------------------------------------------
+def _on_sigterm(signum, frame):  # a cluster's scheduler stops jobs with SIGTERM: stop like Ctrl-C
+    raise KeyboardInterrupt
 
 
 def run_experiment(
-    exp: Experiment,
+    exp: Experiment | Plan,
     executor=None,
     out: str | Path | None = None,
     progress: bool = True,
-    prepared: tuple | None = None,
+    prepared: Plan | None = None,
     fresh: bool = False,
+    report=None,
+    commit_seconds: float = COMMIT_SECONDS,
+    chunk: int | None = None,
+    shipped: bool = False,
+    max_runs: int = MAX_RUNS,
 ) -> Outcome:
-    """Run (or resume) an experiment into ``results/<name>/`` (or ``out``); return what happened.
+    """Run (or resume) an experiment into ``runs/<name>/`` (or ``out``); return what happened.
 
-    ``prepared`` is :func:`prepare`'s result (the CLI validates before it builds an executor);
-    ``fresh`` discards the folder's earlier runs, tables and figures first.
+    ``prepared`` (or ``exp`` itself) may be a :class:`Plan` from :func:`plan`. ``report(folder)``, if
+    given, writes tables and figures into the finished folder before a ``--fresh`` swap. ``chunk`` fixes
+    the runs per task (default: sized to about a second of work).
     """
-    exp, design, directory, old = prepared or prepare(exp, out, fresh)
+    p = prepared or (exp if isinstance(exp, Plan) else plan(exp, out, fresh, shipped, max_runs))
+    exp = p.exp
     own_executor = executor is None
-    executor = executor or make_executor()
-    st = store.RunStore(directory)
+    folder = folders.Folder(p.directory)
+    folder.acquire()  # from here on we are the only writer; every decision below is made holding the lock
     try:
-        # Starting over (asked for, or no manifest to resume from): clear leftovers (step data, failures,
-        # tables) once we hold the lock, so nothing of unknown origin mixes into the new results.
-        st.open(before_load=(lambda: clear(directory)) if fresh or old is None else None)
-    except RuntimeError as exc:
-        if own_executor:
+        target, old = _decide(p, folder)
+        if exp.entropy is None:
+            # a definition without fixed entropy draws one; a resumed run reuses the recorded one
+            exp.entropy = old["root_entropy"] if old else int(np.random.SeedSequence().entropy)
+        design = designs.make(exp, p.max_runs)
+        st = store.RunStore(target).open()
+        outcome = _load_outcomes(exp, design, st, target)
+        executor = executor or make_executor(preload=(exp.model.partition(":")[0],))
+        result = _run(p, exp, design, st, outcome, old, target, executor, progress, commit_seconds, chunk)
+        if result.status.startswith("complete"):
+            if report is not None:
+                report(target)
+            if target != p.directory:
+                folder.swap()
+        result.directory = p.directory
+        return result
+    finally:
+        if own_executor and executor is not None:
             executor.close()
-        raise RunnerError(str(exc)) from None
-    result = Outcome(directory)
-    started = _now()
-    sessions = list(old.get("sessions", [])) if old else []
-    base_manifest = {
+        folder.release()
+
+
+def _load_outcomes(exp: Experiment, design, st: store.RunStore, target: Path) -> np.ndarray:
+    npts = len(design.points)
+    width = exp.adaptive.max_replicates if exp.adaptive else exp.replicates
+    outcome = np.full((npts, width), NOT_DONE, dtype=np.int8)
+    for batch in st.done_runs(("point", "replicate", "quadrant")):
+        p, r = batch["point"].astype(np.int64), batch["replicate"].astype(np.int64)
+        if len(p) and (p.max() >= npts or r.max() >= width):
+            raise RunnerError(
+                f"{target} holds runs beyond this definition (up to replicate {int(r.max()) + 1} of point "
+                f"{int(p.max())}, where it asks for {width} replicates of {npts} points): its summary would mix "
+                "them; pass --fresh to start over or --out DIR")
+        q = batch.get("quadrant")
+        codes = np.full(len(p), OTHER, dtype=np.int8) if q is None else np.array(
+            [_CODE.get(x, OTHER) for x in q], dtype=np.int8)
+        outcome[p, r] = codes
+    return outcome
+
+
+def _manifest_base(p: Plan, exp: Experiment, design, old: dict | None, started: str) -> dict[str, Any]:
+    n = len(design.points)
+    d: dict[str, Any] = {"type": exp.design, "names": design.names, "n_points": n}
+    if n <= MANIFEST_POINTS:
+        d["points"] = list(design.points)
+    return {
         "name": exp.name,
         "description": exp.description,
         "experiment_file": exp.source,
         "experiment": exp.to_dict(),
         "design_key": exp.design_key(),
-        "model": MODEL_RUN,
-        "model_fingerprint": model_fingerprint(),
+        "model": exp.model,
+        "model_fingerprint": provenance.model_fingerprint(exp.model),
         "root_entropy": exp.entropy,
         "seeding": "run seed = SeedSequence(entropy=root_entropy, spawn_key=(point, replicate)).generate_state(1, "
         "uint64)[0] >> 1",
-        "parameters": validate(exp.base),
-        "design": {"type": exp.design, "names": design.names, "points": design.points},
-        "versions": versions(),
-        "git": git_commit(),
+        "parameters": exp.full_parameters(),
+        "design": d,
+        "store": {"format": "parquet", "tables": list(store.TABLES), "layout": "docs/RELIABILITY.md"},
+        "versions": provenance.versions(),
+        "git": p.git,
         "started": old.get("started", started) if old else started,
     }
 
-    def write_manifest(status: str) -> None:
-        failures = _count_failures(directory)
-        session = {
-            "started": started,
-            "finished": None if status == "running" else _now(),
-            "status": status,
-            "executor": executor.name,
-            "workers": executor.workers,
-            "runs": result.ran,
-            "skipped": result.skipped,
-            "failures": result.failed,
-            "wall_seconds": round(time.perf_counter() - t0, 3),
-            "run_seconds": round(result.run_seconds, 3),
-        }
-        store.atomic_write_json(
-            directory / store.MANIFEST,
-            {
-                **base_manifest,
-                "finished": session["finished"],
-                "status": status,
-                "runs": {"done": len(st.done), "failed_unresolved": failures, "replicates": exp.replicates},
-                "sessions": [*sessions, session],
-            },
-        )
 
+def _run(p, exp, design, st, outcome, old, target, executor, progress, commit_seconds, chunk) -> Outcome:
+    result = Outcome(target)
+    started = provenance.now()
+    sessions = list(old.get("sessions", [])) if old else []
+    base = _manifest_base(p, exp, design, old, started)
+    sched = Schedule(exp, outcome)
     t0 = time.perf_counter()
+
+    def write_manifest(status: str) -> None:
+        done = int((outcome != NOT_DONE).sum())
+        session = {"started": started, "finished": None if status == "running" else provenance.now(),
+                   "status": status, "executor": executor.name, "workers": executor.workers, "runs": result.ran,
+                   "skipped": result.skipped, "failures": result.failed, "chunks": result.chunks,
+                   "wall_seconds": round(time.perf_counter() - t0, 3), "run_seconds": round(result.run_seconds, 3)}
+        failed = _unresolved_failures(st, outcome)
+        store.atomic_write_json(target / store.MANIFEST, {
+            **base, "finished": session["finished"], "status": status,
+            "runs": {"done": done, "failed_unresolved": failed, "replicates": exp.replicates},
+            "sessions": [*sessions, session]})
+
     write_manifest("running")
     bar = _progress_bar(progress, exp.name)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
-        _loop(exp, design, st, executor, result, bar)
-        st.compact()
-        result.status = "complete"
+        _loop(exp, design, st, outcome, sched, executor, result, bar, commit_seconds, chunk)
+        result.status = "complete_with_failures" if result.failed else "complete"
     except KeyboardInterrupt:
         result.status = "interrupted"
         executor.close(cancel=True)
-        own_executor = False
         raise
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if bar is not None:
             bar.close()
+        result.skipped = sched.skipped
         result.seconds = time.perf_counter() - t0
-        if own_executor:
-            executor.close()
-        write_manifest(result.status if result.status != "complete" or not result.failed else "complete_with_failures")
-        st.close()
+        result._scheduled = sched.scheduled if sched.scheduled is not None else np.full(
+            outcome.shape[0], exp.replicates, dtype=np.int32)
+        if result.status.startswith("complete"):
+            csv = "csv" in ([f] if isinstance(f := exp.outputs.get("format", "parquet"), str) else f)
+            st.compact(keep_failure=lambda block: outcome[block.column("point").to_numpy(),
+                                                          block.column("replicate").to_numpy()] == NOT_DONE,
+                       csv=csv)
+            if result.failed == 0 and _unresolved_failures(st, outcome):
+                result.status = "complete_with_failures"
+        write_manifest(result.status)
     return result
 
 
-def _count_failures(directory: Path) -> int:
-    """Failures not since resolved by a successful retry."""
-    path = directory / store.FAILURES
-    if not path.exists():
-        return 0
-    import csv
+def _main_thread() -> bool:
+    import threading
 
-    done = set()
-    runs = directory / store.RUNS
-    if runs.exists():
-        with open(runs, newline="", encoding="utf-8") as fh:
-            done = {row.get("run_id") for row in csv.DictReader(fh)}
-    with open(path, newline="", encoding="utf-8") as fh:
-        return len({row["run_id"] for row in csv.DictReader(fh)} - done)
+    return threading.current_thread() is threading.main_thread()
+
+
+def _unresolved_failures(st: store.RunStore, outcome: np.ndarray) -> int:
+    n = 0
+    import pyarrow.parquet as pq
+
+    for src in st.sources("failures"):
+        t = pq.read_table(src.path, columns=["point", "replicate"])
+        n += int((outcome[t.column("point").to_numpy(), t.column("replicate").to_numpy()] == NOT_DONE).sum())
+    return n
 
 
 def _progress_bar(enabled: bool, name: str):
     if not enabled:
         return None
-    from tqdm.auto import tqdm  # a widget in Jupyter, text on a terminal
+    from tqdm.auto import tqdm
 
-    # disable=None: a bar on a terminal, nothing in a log file or CI (where \r updates are noise); Jupyter's
-    # widget bar ignores it and always shows
+    # disable=None: a bar on a terminal (or in Jupyter), nothing in a log file or CI
     return tqdm(total=0, unit="run", desc=name, dynamic_ncols=True, smoothing=0.05, file=sys.stderr, disable=None)
 
 
-def _loop(exp: Experiment, design: designs.Design, st: store.RunStore, executor, result: Outcome, bar) -> None:
-    npts = len(design.points)
-    step_points = set(exp.outputs.get("step_points", range(min(npts, 6))))
+def _wanted(exp: Experiment, npts: int):
     step_sample = int(exp.outputs.get("step_sample", 0))
-    scheduled = dict.fromkeys(range(npts), 0)  # replicates scheduled per point
-    outstanding = dict.fromkeys(range(npts), 0)  # scheduled but not finished (in this invocation)
-    queue: deque = deque()
+    step_points = set(exp.outputs.get("step_points", range(min(npts, 6))))
+    events = bool(exp.outputs.get("events", False))
 
-    def schedule(j: int, upto: int) -> None:
-        for r in range(scheduled[j], upto):
-            if (j, r) in st.done:
-                result.skipped += 1
-                continue
-            seed = designs.run_seed(exp.entropy, j, r)
-            queue.append(
-                {
-                    "point": j,
-                    "replicate": r,
-                    "seed": seed,
-                    "params": {**exp.base, **design.points[j]},
-                    "steps": r < step_sample and j in step_points,
-                }
-            )
-            outstanding[j] += 1
-            result.planned += 1
-        scheduled[j] = max(scheduled[j], upto)
-        if bar is not None:
-            bar.total = result.planned
+    def wanted(j: int, r: int) -> tuple[str, ...]:
+        t = ("steps",) if r < step_sample and j in step_points else ()
+        return (*t, "events") if events else t
 
-    def settle_point(j: int) -> None:
-        """All scheduled replicates of point j are in: extend it if its intervals are still too wide."""
-        a = exp.adaptive
-        if a is None or outstanding[j] or scheduled[j] >= a.max_replicates:
-            return
-        outcomes = [st.done[(j, r)]["quadrant"] for r in range(scheduled[j]) if (j, r) in st.done]
-        if max_halfwidth(outcomes) > a.halfwidth:
-            schedule(j, min(scheduled[j] + a.batch, a.max_replicates))
+    return wanted
 
-    for j in range(npts):
-        schedule(j, exp.replicates)
-    for j in range(npts):
-        settle_point(j)
-    window = max(2, 4 * executor.workers)  # enough in flight to keep workers busy, few enough to stay flat
-    inflight: dict[Any, dict] = {}
-    while queue or inflight:
-        while queue and len(inflight) < window:
-            task = queue.popleft()
-            inflight[executor.submit(execute, task)] = task
-        for fut in executor.wait(set(inflight)):
-            task = inflight.pop(fut)
-            try:
-                res = fut.result()
-            except Exception as exc:  # the executor lost the task (e.g. a worker died): record, go on
-                res = {**task, "error": f"executor: {type(exc).__name__}: {exc}", "seconds": 0.0}
-            _record(exp, design, st, task, res, result)
-            j = task["point"]
-            outstanding[j] -= 1
+
+def _loop(exp, design, st, outcome, sched: Schedule, executor, result: Outcome, bar, commit_seconds, chunk) -> None:
+    wanted = _wanted(exp, len(design.points))
+    base = dict(exp.base)
+    parameters = None
+    window = max(2, 2 * executor.workers)
+    spread = max(1, sched.initial_todo() // (2 * window))  # keep every worker busy to the end
+    size = chunk or min(4, spread)
+    per_run = None  # running mean of model seconds per run, to size chunks to ~TARGET_SECONDS
+    buffer: dict[str, list] = {"runs": [], "failures": []}
+    last_commit = time.monotonic()
+    inflight: dict[Any, list] = {}
+
+    def commit() -> None:
+        nonlocal last_commit, buffer
+        rows, buffer = buffer, {"runs": [], "failures": []}  # never committed twice, even if interrupted
+        st.commit(rows, parameters)
+        last_commit = time.monotonic()
+
+    try:
+        while True:
+            while len(inflight) < window:
+                runs = sched.take(size)
+                if not runs:
+                    break
+                groups: dict[int, list] = {}
+                for j, r in runs:
+                    groups.setdefault(j, []).append((r, wanted(j, r)))
+                task = {"model": exp.model, "entropy": exp.entropy, "base": base,
+                        "groups": [(j, design.points[j], reps) for j, reps in groups.items()]}
+                inflight[executor.submit(run_chunk, task)] = runs
+                result.chunks += 1
             if bar is not None:
-                bar.update(1)
-                if result.failed:
-                    bar.set_postfix(failed=result.failed, refresh=False)
-            settle_point(j)
-    result.replicates = dict(scheduled)
-
-
-def _record(exp, design, st: store.RunStore, task: dict, res: dict, result: Outcome) -> None:
-    j, r, seed = task["point"], task["replicate"], task["seed"]
-    result.run_seconds += float(res.get("seconds", 0.0))
-    if "error" in res:
-        result.failed += 1
-        st.record_failure(j, r, seed, res["error"])
-        return
-    row: dict[str, Any] = {"run_id": store.run_id(j, r), "point": j, "replicate": r, "seed": seed}
-    summary = dict(res["summary"])
-    summary.pop("seed", None)  # the seed is ours, recorded above
-    for name, value in design.points[j].items():
-        row[f"param_{name}" if name in summary or name in row else name] = value
-    for key, value in summary.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        row[key] = value
-    if res.get("steps"):
-        st.write_steps(j, r, res["steps"])
-    st.append(row)
-    result.ran += 1
+                bar.total = sched.planned
+            if not inflight:
+                break
+            for fut in executor.wait(set(inflight)):
+                runs = inflight.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # the executor lost the chunk (e.g. a worker died): record, go on
+                    res = {"runs": [], "tables": {}, "seconds": 0.0, "failures": [
+                        {"run_id": store.run_id(j, r), "point": j, "replicate": r,
+                         "seed": designs.run_seed(exp.entropy, j, r), "error": f"executor: {type(exc).__name__}: {exc}"}
+                        for j, r in runs]}
+                for row in res["runs"]:
+                    outcome[row["point"], row["replicate"]] = _CODE.get(row.get("quadrant"), OTHER)
+                if parameters is None and res.get("parameter_columns"):
+                    parameters = res["parameter_columns"]
+                buffer["runs"].extend(res["runs"])
+                buffer["failures"].extend(res["failures"])
+                for name, rows in res["tables"].items():
+                    buffer.setdefault(name, []).extend(rows)
+                result.ran += len(res["runs"])
+                result.failed += len(res["failures"])
+                result.run_seconds += res["seconds"]
+                sched.finished(runs)
+                if res["runs"] and not chunk:
+                    mean = res["seconds"] / len(runs)
+                    per_run = mean if per_run is None else 0.7 * per_run + 0.3 * mean
+                    size = int(min(MAX_CHUNK, spread, max(1, TARGET_SECONDS / max(per_run, 1e-6))))
+                if bar is not None:
+                    bar.update(len(runs))
+                    if result.failed:
+                        bar.set_postfix(failed=result.failed, refresh=False)
+            if time.monotonic() - last_commit >= commit_seconds or len(buffer["runs"]) >= COMMIT_ROWS:
+                commit()
+    finally:
+        commit()  # whatever finished is kept, also on Ctrl-C

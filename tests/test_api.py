@@ -50,7 +50,7 @@ def test_load_gives_the_same_results_and_reads_a_committed_folder(res, tmp_path)
     import shutil
 
     copy = tmp_path / "committed"
-    shutil.copytree(res.directory, copy, ignore=shutil.ignore_patterns(store.RUNS, store.STEPS))
+    shutil.copytree(res.directory, copy, ignore=shutil.ignore_patterns(*store.RAW))
     frozen = experiments.load(copy)
     assert frozen.runs.empty
     pd.testing.assert_frame_equal(frozen.frequencies.reset_index(drop=True), res.frequencies.reset_index(drop=True),
@@ -164,6 +164,6 @@ def test_cli_discover_and_report(res, tmp_path, capsys):
     import shutil
 
     copy = tmp_path / "norun"
-    shutil.copytree(res.directory, copy, ignore=shutil.ignore_patterns(store.RUNS))
+    shutil.copytree(res.directory, copy, ignore=shutil.ignore_patterns(*store.RAW))
     assert main(["discover", "api", "--out", str(copy)]) == 2
     assert "no runs" in capsys.readouterr().err

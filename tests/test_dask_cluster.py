@@ -3,7 +3,6 @@ processes on localhost) gives the same runs as the local process pool."""
 
 from __future__ import annotations
 
-import csv
 import os
 import socket
 import subprocess
@@ -12,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from experiments import store
 
 distributed = pytest.importorskip("distributed")
 
@@ -100,12 +101,10 @@ def _run(toml: Path, out: Path, *extra: str) -> None:
     assert res.returncode == 0, res.stderr
 
 
-def _rows(directory: Path) -> list[dict[str, str]]:
-    with open(directory / "runs.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+def _rows(directory: Path) -> list[dict]:
+    rows = store.load_runs(directory).to_dict("records")
     # model outputs only: a timing column (if any) differs from run to run
-    rows = [{k: v for k, v in r.items() if "second" not in k and "time" not in k} for r in rows]
-    return sorted(rows, key=lambda r: r["run_id"])
+    return [{k: v for k, v in r.items() if "second" not in k and "time" not in k} for r in rows]
 
 
 def test_sweep_on_a_dask_cluster_matches_the_local_pool(tmp_path, cluster):
@@ -116,3 +115,5 @@ def test_sweep_on_a_dask_cluster_matches_the_local_pool(tmp_path, cluster):
     dask_rows, pool_rows = _rows(tmp_path / "dask"), _rows(tmp_path / "pool")
     assert {(int(r["point"]), int(r["replicate"])) for r in dask_rows} == {(j, k) for j in range(4) for k in range(4)}
     assert dask_rows == pool_rows
+    # and the compacted files are the same bytes
+    assert (tmp_path / "dask" / store.RUNS).read_bytes() == (tmp_path / "pool" / store.RUNS).read_bytes()

@@ -3,7 +3,6 @@ CLI errors, plots. Tiny sweeps (20 SMEs, ≤ 60 steps) keep the module fast; not
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -49,10 +48,24 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def sorted_rows(directory: Path) -> list[list[str]]:
-    with open(directory / store.RUNS, newline="") as fh:
-        rows = list(csv.reader(fh))
-    return [rows[0], *sorted(rows[1:])]
+def sorted_rows(directory: Path) -> list[list]:
+    """Header and rows of a folder's runs, in run-id order (read through the store, as every reader does)."""
+    df = store.load_runs(directory)
+    return [list(df.columns), *df.astype(str).values.tolist()]
+
+
+class KillAfter(runner.SerialExecutor):
+    """A serial executor that is interrupted (as by Ctrl-C) after ``n`` chunks."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+
+    def wait(self, futures):
+        if self.n == 0:
+            raise KeyboardInterrupt
+        self.n -= 1
+        return super().wait(futures)
 
 
 # ------------------------------------------------------------------------------------------- designs
@@ -155,12 +168,9 @@ def test_runs_identical_for_serial_two_workers_and_dask(tmp_path):
     reference = outs.pop("serial")
     for label, rows in outs.items():
         assert rows == reference, f"{label} differs from serial"
-        # a completed runs.csv is compacted (sorted by run id): the very same bytes
-        assert (tmp_path / label / store.RUNS).read_bytes() == (tmp_path / "serial" / store.RUNS).read_bytes()
-    for label in ("pool2", "dask"):  # the step-data sample too
-        if (tmp_path / label).exists():
-            for f in (tmp_path / "serial" / store.STEPS).iterdir():
-                assert f.read_bytes() == (tmp_path / label / store.STEPS / f.name).read_bytes()
+        # a completed experiment is compacted (sorted by run id): the very same bytes, step data too
+        for name in (store.RUNS, store.STEPS):
+            assert (tmp_path / label / name).read_bytes() == (tmp_path / "serial" / name).read_bytes(), name
     if "dask" not in executors:
         pytest.skip("dask.distributed is not importable: the Dask LocalCluster leg was not run")
 
@@ -210,16 +220,16 @@ def test_resume_after_sigkill_runs_everything_exactly_once(tmp_path):
         [sys.executable, "-m", "experiments", *args],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
-    runs_file = out / store.RUNS
+    journal = out / store.JOURNAL
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if runs_file.exists() and runs_file.read_bytes().count(b"\n") > 10:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 1:  # a first commit is in (~2 s)
             break
         time.sleep(0.01)
     killed_midway = proc.poll() is None
     os.killpg(proc.pid, signal.SIGKILL)  # the whole job: runner, forkserver and workers
     proc.wait(timeout=30)
-    before = runs_file.read_bytes().count(b"\n") - 1 if runs_file.exists() else 0
+    before = len(store.load_runs(out))
 
     again = run_cli(*args, "--no-plots", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -242,22 +252,32 @@ def test_resume_after_sigkill_runs_everything_exactly_once(tmp_path):
 def test_resume_refuses_a_folder_of_another_definition(tmp_path):
     toml = tiny_toml(tmp_path)
     runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=tmp_path / "o", progress=False)
+    before = (tmp_path / "o" / store.RUNS).read_bytes()
     other = config.load(str(toml), overrides={"n_smes": 25})
     with pytest.raises(runner.RunnerError, match="different definition"):
-        runner.prepare(other, tmp_path / "o")
+        runner.prepare(other, tmp_path / "o")  # the advisory check, before any executor exists
+    with pytest.raises(runner.RunnerError, match="different definition"):
+        runner.run_experiment(other, runner.SerialExecutor(), out=tmp_path / "o", progress=False)  # under the lock
+    assert (tmp_path / "o" / store.RUNS).read_bytes() == before
 
 
-def test_torn_last_line_is_cut_and_the_run_redone(tmp_path):
+def test_torn_journal_tail_is_cut_and_its_runs_redone(tmp_path):
     toml = tiny_toml(tmp_path)
+    ref = tmp_path / "ref"
+    runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=ref, progress=False)
     out = tmp_path / "t"
-    runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
-    full = sorted_rows(out)
-    data = (out / store.RUNS).read_bytes()
-    cut = data.rstrip(b"\n").rfind(b"\n")
-    (out / store.RUNS).write_bytes(data[: cut + 40])  # last row torn mid-way, as by SIGKILL during a write
+    with pytest.raises(KeyboardInterrupt):  # 3 of 12 runs per chunk, stopped after 3 chunks, each committed
+        runner.run_experiment(config.load(str(toml)), KillAfter(3), out=out, progress=False, chunk=3,
+                              commit_seconds=0)
+    journal = (out / store.JOURNAL).read_bytes()
+    assert journal.count(b"\n") == 3 and len(store.load_runs(out)) == 9
+    (out / store.JOURNAL).write_bytes(journal[:-25])  # last commit torn mid-line, as by SIGKILL during a write
+    assert len(store.load_runs(out)) == 6  # a reader ignores the torn commit: its runs are not done
     res = runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
-    assert res.ran == 1 and res.skipped == 11
-    assert sorted_rows(out) == full
+    assert res.ran == 6 and res.skipped == 6
+    assert sorted_rows(out) == sorted_rows(ref)
+    for name in (store.RUNS, store.STEPS):
+        assert (out / name).read_bytes() == (ref / name).read_bytes()
 
 
 # ------------------------------------------------------------------------------------------- atomic writes
@@ -349,7 +369,7 @@ def test_plots_render_from_a_small_saved_result(tmp_path, monkeypatch, capsys):
         assert _is_png(out / f"{stem}.png"), stem
         assert (out / f"{stem}.pdf").read_bytes().startswith(b"%PDF-"), stem
     # without the raw runs (as committed), plot re-draws from the saved tables
-    (out / store.RUNS).unlink()
+    _as_committed(out)
     for f in out.glob("*.png"):
         f.unlink()
     assert main(["plot", "tiny", "--out", str(out)]) == 0
@@ -378,7 +398,7 @@ def test_sobol_and_phase_map(tmp_path):
     assert _is_png(tmp_path / "s" / "phase_map.png")  # scattered: a sampled design
 
 
-def test_fresh_discards_earlier_runs_and_stale_folders_are_refused(tmp_path, monkeypatch, capsys):
+def test_fresh_replaces_earlier_runs_and_stale_folders_are_refused(tmp_path, monkeypatch, capsys):
     toml = tiny_toml(tmp_path)
     out = tmp_path / "f"
     monkeypatch.chdir(tmp_path)
@@ -388,13 +408,14 @@ def test_fresh_discards_earlier_runs_and_stale_folders_are_refused(tmp_path, mon
     assert main(["run", str(toml), "--out", str(out), "--set", "n_smes=25", "--quiet"]) == 2
     assert "--fresh" in capsys.readouterr().err
     assert (out / store.RUNS).read_bytes() == first
-    # --fresh: the old runs go, the new definition runs in full
+    # --fresh: the new definition runs in full, then replaces the old runs
     code = main(["run", str(toml), "--out", str(out), "--set", "n_smes=25", "--fresh", "--executor", "serial",
                  "--quiet", "--no-plots"])
     assert code == 0
     runs = store.load_runs(out)
     assert len(runs) == 12 and (out / store.RUNS).read_bytes() != first
     assert store.read_json(out / store.MANIFEST)["parameters"]["n_smes"] == 25
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [".lock"]  # no staging left
 
 
 def test_pool_workers_are_recycled():
@@ -404,23 +425,36 @@ def test_pool_workers_are_recycled():
     params = {**exp.base}
     executor = runner.PoolExecutor(2, recycle=2)
     try:
-        futs = [executor.submit(runner.execute, {"point": 0, "replicate": r, "seed": r, "params": params})
-                for r in range(12)]
-        pids = {f.result(timeout=60)["pid"] for f in futs}
+        futs = [executor.submit(runner.run_chunk, {"model": exp.model, "entropy": 1, "base": params,
+                                                   "groups": [(0, {}, [(r, ())])]}) for r in range(12)]
+        results = [f.result(timeout=60) for f in futs]
     finally:
         executor.close()
-    assert len(pids) >= 6  # 12 runs, at most 2 per worker
+    assert all(len(res["runs"]) == 1 and not res["failures"] for res in results)
+    assert len({res["pid"] for res in results}) >= 6  # 12 chunks, at most 2 per worker
 
 
-def test_a_committed_folder_without_runs_is_simply_rerun(tmp_path):
-    """A clone has manifest.json and tables but no runs.csv: even if the model or defaults changed since,
-    there is nothing to protect, so `run` starts over instead of refusing."""
+def _as_committed(out: Path) -> None:
+    """What a clone holds of a shipped result: manifest, tables and figures, no raw runs."""
+    for name in (store.JOURNAL, store.RUNS, store.STEPS):
+        (out / name).unlink()
+
+
+def test_a_committed_folder_without_runs_is_rerun_only_if_its_definition_matches(tmp_path):
+    """A clone has manifest.json and tables but no raw runs. Same definition and model: `run` runs it again
+    into the folder. A manifest of another model version is refused like any other folder (issue 12: every
+    existing folder is checked against the definition before anything is written; before, a folder without
+    runs was taken as fresh and its committed figures overwritten)."""
     toml = tiny_toml(tmp_path)
     out = tmp_path / "c"
     runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
-    (out / store.RUNS).unlink()
+    _as_committed(out)
+    res = runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
+    assert res.ran == 12 and res.skipped == 0
+    _as_committed(out)
     manifest = store.read_json(out / store.MANIFEST)
     manifest["model_fingerprint"] = "something-else"
     store.atomic_write_json(out / store.MANIFEST, manifest)
-    res = runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
-    assert res.ran == 12 and res.skipped == 0
+    with pytest.raises(runner.RunnerError, match="different version of the model"):
+        runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
+    assert store.read_json(out / store.MANIFEST) == manifest
