@@ -1,9 +1,9 @@
 """The dashboard in a real browser: ``solara run sim/app.py`` on a free port, driven by headless Chromium.
 
 Uses Debian's Chromium (``/usr/bin/chromium``, installed by ``.ci/run`` with apt), never a
-browser downloaded by Playwright. ``UPDATE_SCREENSHOT=1`` runs 30 steps and saves the
-README's screenshot to ``docs/img/dashboard.png``; otherwise 3 steps and a screenshot in
-pytest's tmp_path.
+browser downloaded by Playwright. ``UPDATE_SCREENSHOT=1`` plays 120 steps (then, with the
+version-2 model, gives a shock and plays 60 more) and saves the README's screenshot to
+``docs/img/dashboard.png``; otherwise a few steps and a screenshot in pytest's tmp_path.
 """
 
 from __future__ import annotations
@@ -87,37 +87,120 @@ def dashboard(tmp_path):
             proc.wait()
 
 
-def test_step_redraws_the_shares_and_reset_restarts(dashboard, tmp_path):
+def _launch(p):
+    return p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def _open(browser_or_context, url: str, errors: list[str]):
+    """A page of the dashboard, its errors (uncaught or on the console) collected."""
+    page = browser_or_context.new_page()
+    page.set_viewport_size({"width": 1500, "height": 1100})
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.goto(url)
+    return page
+
+
+def _step_shown(page) -> int:
+    return int(re.match(r"Step (\d+) ", page.locator(".piggyback-status").inner_text()).group(1))
+
+
+def _play_until(page, step: int) -> None:
+    from playwright.sync_api import expect
+
+    if page.get_by_role("button", name="▶").count():
+        page.get_by_role("button", name="▶").click()
+    deadline = time.monotonic() + 300
+    while _step_shown(page) < step and time.monotonic() < deadline:
+        time.sleep(0.2)
+    page.get_by_role("button", name="❚❚").click()
+    expect(page.get_by_role("button", name="▶")).to_be_visible(timeout=30_000)
+
+
+def test_controls_steps_shock_and_reset(dashboard, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    n_steps = 30 if UPDATE else 3
+    import sim.app as app
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = _launch(p)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
             errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(dashboard)
+            page = _open(browser, dashboard, errors)
             status = page.locator(".piggyback-status")
-            shares = page.locator(".piggyback-shares img")
+            shares = page.locator("img.piggyback-shares")
             expect(status).to_have_text(re.compile(r"^Step 0 · "), timeout=90_000)
-            expect(shares).to_be_visible(timeout=30_000)
-            src, png = shares.get_attribute("src"), shares.screenshot()
+            expect(page).to_have_title(app.TITLE)
+            expect(shares).to_be_visible(timeout=30_000)  # the initial state is drawn at step 0
+            src = shares.get_attribute("src")
+
+            # every control shows its value, unit and default; a change is marked and waits for Reset
+            voice = page.locator(".control-voice_cost")
+            expect(voice.locator(".piggyback-label")).to_have_text("voice cost")
+            expect(voice.locator(".piggyback-value")).to_have_text("0.6 utility")
+            expect(voice.locator(".piggyback-default")).to_have_text("default")
+            expect(page.locator(".control-n_smes .piggyback-value")).to_have_text("60 firms")
+            voice.locator("[role=slider]").press("ArrowRight")
+            expect(voice.locator(".piggyback-value")).to_have_text("0.62 utility", timeout=30_000)
+            expect(voice.locator(".piggyback-default")).to_have_text("default 0.6 utility")
+            expect(page.locator(".piggyback-pending")).to_have_text("at Reset: voice cost")
 
             step = page.get_by_role("button", name="Step", exact=True)
-            for i in range(1, n_steps + 1):
+            for i in range(1, 4):
                 step.click()
                 expect(status).to_have_text(re.compile(rf"^Step {i} · "), timeout=30_000)
-
             expect(shares).not_to_have_attribute("src", src, timeout=30_000)
-            assert shares.screenshot() != png, "the share plot looks the same after stepping"
+            _play_until(page, 120 if UPDATE else 8)  # the pause is clicked while steps are drawn
+            if app.HAS_SHOCK:
+                shocked_at = _step_shown(page)
+                page.get_by_role("button", name="Shock now").click()
+                expect(page.locator(".piggyback-regime")).to_contain_text(f"shock at step {shocked_at}: ")
+                page.get_by_role("button", name="▶").click()
+                page.get_by_role("button", name="Shock now").click()  # a shock while playing
+                _play_until(page, shocked_at + (60 if UPDATE else 10))
+                expect(page.locator(".piggyback-regime")).to_contain_text("shock at step ")
             assert not errors, errors
             shot = ROOT / "docs" / "img" / "dashboard.png" if UPDATE else tmp_path / "dashboard.png"
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot))
 
-            page.get_by_role("button", name="Reset").click()  # Mesa 3.5's Reset passes a scenario
+            page.get_by_role("button", name="Reset", exact=True).click()
             expect(status).to_have_text(re.compile(r"^Step 0 · "), timeout=30_000)
+            expect(page.locator(".piggyback-running")).to_have_text("seed 1 · voice cost 0.62 utility")
+            expect(page.locator(".piggyback-pending")).to_have_count(0)
+            page.get_by_role("button", name="Reset to defaults").click()
+            expect(voice.locator(".piggyback-value")).to_have_text("0.6 utility", timeout=30_000)
+            expect(page.locator(".piggyback-running")).to_have_text("seed 1 · every parameter at its default")
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
+def test_two_sessions_are_independent(dashboard):
+    """Two tabs of one browser (one cookie): each has its own model and controls."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = _launch(p)
+        try:
+            errors: list[str] = []
+            context = browser.new_context()
+            a, b = _open(context, dashboard, errors), _open(context, dashboard, errors)
+            for page in (a, b):
+                expect(page.locator(".piggyback-status")).to_have_text(re.compile(r"^Step 0 · "), timeout=90_000)
+            for i in range(1, 4):
+                a.get_by_role("button", name="Step", exact=True).click()
+                expect(a.locator(".piggyback-status")).to_have_text(re.compile(rf"^Step {i} · "), timeout=30_000)
+            b.locator(".control-n_smes [role=slider]").press("ArrowLeft")
+            expect(b.locator(".control-n_smes .piggyback-value")).to_have_text("59 firms", timeout=30_000)
+            b.get_by_role("button", name="Reset", exact=True).click()
+            expect(b.locator(".piggyback-running")).to_have_text("seed 1 · SMEs 59 firms", timeout=30_000)
+
+            b.reload()  # a reload is a new session too
+            expect(b.locator(".piggyback-status")).to_have_text(re.compile(r"^Step 0 · "), timeout=90_000)
+            expect(a.locator(".piggyback-status")).to_have_text(re.compile(r"^Step 3 · "))
+            expect(a.locator(".control-n_smes .piggyback-value")).to_have_text("60 firms")
+            expect(a.locator(".piggyback-running")).to_have_text("seed 1 · every parameter at its default")
             assert not errors, errors
         finally:
             browser.close()
