@@ -57,6 +57,7 @@ OUTPUT_LABELS: dict[str, tuple[str, str]] = {
     "entrants": ("SME entrants", _RUN),
     "sub_renewals": ("subsidiary mandate renewals", _RUN),
     "regime_switches": ("regime switches", _RUN),
+    "shock_regime": ("regime before the shock", ""),
     "shock_returned": ("pre-shock regime returned", _SHARE_RUNS),
     "shock_return_time": ("return time after the shock", "months"),
     # columns of summary.csv
@@ -72,6 +73,7 @@ _PATTERNS: tuple[tuple[str, object], ...] = (
     (r"occupancy_(Q[1-4]|mixed)", lambda q: (f"time {q} held the majority", "share of steps after burn-in")),
     (r"path_([A-D])", lambda p: (f"path {p} ({_PATH_MOVES[p]}) events", _RUN)),
     (r"path_([A-D])_(\w+)", lambda p, a: (f"path {p} ({_PATH_MOVES[p]}) by {a}", _RUN)),
+    (r"founders_path_([A-D])", lambda p: (f"path {p} ({_PATH_MOVES[p]}) events of the initial population", _RUN)),
     (r"top_path_([A-D])", lambda p: (f"runs where path {p} led", _SHARE_RUNS)),
 )
 
