@@ -58,7 +58,7 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DESIGNS = ("grid", "oat", "lhs", "sobol", "morris")
 _TOP_KEYS = {"name", "description", "model", "replicates", "max_steps", "entropy", "base", "design", "adaptive",
              "outputs"}
-_DESIGN_KEYS = {"type", "parameters", "samples", "levels", "target", "calc_second_order"}
+_DESIGN_KEYS = {"type", "parameters", "samples", "levels", "target", "calc_second_order", "across"}
 _ADAPTIVE_KEYS = {"halfwidth", "max_replicates", "batch"}
 _OUTPUT_KEYS = {"step_sample", "step_points", "metrics", "phase", "x", "format", "events",
                 *figure_outputs.FIGURE_KEYS}
@@ -95,6 +95,7 @@ class Experiment:
     levels: int = 4
     target: str = "Q3"
     calc_second_order: bool = False
+    across: dict[str, list] = field(default_factory=dict)  # oat/lhs: every point at each combination of these
     adaptive: Adaptive | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     model: str = models.DEFAULT_MODEL
@@ -129,6 +130,8 @@ class Experiment:
             "calc_second_order": self.calc_second_order,
             "entropy": self.entropy,
         }
+        if self.across:  # only when used: keys of existing results stay valid
+            d["across"] = self.across
         if self.model != models.DEFAULT_MODEL:
             d["model"] = self.model
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -321,6 +324,23 @@ def from_dict(
           f"[design] target must be one of {', '.join(OUTCOMES)} or a numeric summary key, got {target!r}")
     second = d.get("calc_second_order", False)
     _need(isinstance(second, bool), where, f"[design] calc_second_order must be true or false, got {second!r}")
+    across_raw = d.get("across", {})
+    _need(isinstance(across_raw, dict), where, f"[design] across must be a table of parameter = [values], "
+          f"got {across_raw!r}")
+    _need(not across_raw or kind in ("oat", "lhs"), where,
+          f"[design] across crosses an oat or lhs design with values of other parameters; a {kind} design "
+          f"cannot take it (a grid crosses its parameters already)")
+    across: dict[str, list] = {}
+    for pname, pspec in across_raw.items():
+        pw = f"{where} [design.across] {pname}"
+        if pname not in table:
+            raise ConfigError(f"{pw}: unknown parameter {pname!r}; see `python -m sim --params`")
+        _need(pname not in checked, pw, "is also a design parameter")
+        _need(isinstance(pspec, list) and len(pspec) > 0, pw, f"expects a non-empty list, got {pspec!r}")
+        try:
+            across[pname] = [check_value(table[pname], v) for v in pspec]
+        except ValueError as exc:
+            raise ConfigError(f"{pw}: {exc}") from None
 
     adaptive = None
     if "adaptive" in raw:
@@ -356,6 +376,7 @@ def from_dict(
         levels=levels,
         target=target,
         calc_second_order=second,
+        across=across,
         adaptive=adaptive,
         outputs=outputs,
         model=spec,

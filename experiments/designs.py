@@ -100,12 +100,13 @@ def _oat_points(exp: Experiment) -> list[dict[str, Any]]:
 def n_points(exp: Experiment) -> int:
     """Number of design points, from the definition alone (nothing is generated)."""
     d = len(exp.parameters)
+    crossed = math.prod(len(v) for v in exp.across.values())
     if exp.design == "grid":
         return math.prod(len(v) for v in exp.parameters.values())
     if exp.design == "oat":
-        return 1 + sum(sum(v != base_value(exp, n) for v in vals) for n, vals in exp.parameters.items())
+        return crossed * (1 + sum(sum(v != base_value(exp, n) for v in vals) for n, vals in exp.parameters.items()))
     if exp.design == "lhs":
-        return exp.samples
+        return crossed * exp.samples
     if exp.design == "sobol":
         return exp.samples * ((2 * d + 2) if exp.calc_second_order else (d + 2))
     return exp.samples * (d + 1)  # morris
@@ -155,7 +156,7 @@ def make(exp: Experiment, max_runs: int = MAX_RUNS) -> Design:
         return Design(Points(total, grid_point), names)
     if exp.design == "oat":
         pts = _oat_points(exp)
-        return Design(Points(len(pts), pts.__getitem__), names)
+        return _across(exp, Design(Points(len(pts), pts.__getitem__), names))
 
     problem = {"num_vars": len(names), "names": names, "bounds": [list(map(float, exp.parameters[n])) for n in names]}
     seed = design_seed(exp.entropy)
@@ -176,7 +177,18 @@ def make(exp: Experiment, max_runs: int = MAX_RUNS) -> Design:
     def sampled_point(j: int) -> dict[str, Any]:
         return {n: _cast(table[n], x) for n, x in zip(names, X[j])}
 
-    return Design(Points(len(X), sampled_point), names, problem, X)
+    return _across(exp, Design(Points(len(X), sampled_point), names, problem, X))
+
+
+def _across(exp: Experiment, design: Design) -> Design:
+    """Every point of ``design`` at each combination of the ``across`` values (they vary fastest):
+    point j is base point j // k at combination j % k. The SALib matrix keeps the base points."""
+    if not exp.across:
+        return design
+    combos = [dict(zip(exp.across, c)) for c in itertools.product(*exp.across.values())]
+    k, base = len(combos), design.points
+    points = Points(len(base) * k, lambda j: {**base[j // k], **combos[j % k]})
+    return Design(points, [*design.names, *exp.across], design.problem, design.X)
 
 
 def _cast(p, x: float) -> Any:

@@ -7,10 +7,9 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim import rules
+from sim import population, rules
 from sim.agents import SME, Headquarters, Intermediary, Subsidiary
 from sim.contracts import Contract, ContractBook, quadrant_of
-from sim import population
 from sim.observe import (
     PATH_KEYS,
     PATH_NAMES,
@@ -463,7 +462,7 @@ def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=()
             rows = np.diff(model.observer.cum[: model.observer.n + 1], axis=0)
             summary["tables"]["steps"] = [
                 {"step": k + 1, **{f"share_Q{i + 1}": round(r[i], 12) for i in range(4)},
-                 "contracts": int(round(r[4]))}
+                 "contracts": round(r[4])}
                 for k, r in enumerate(rows.tolist())
             ]
         if "events" in tables:

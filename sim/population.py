@@ -116,7 +116,7 @@ def shock(model: PiggybackModel, share: float, intent: str) -> int:
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"shock share {share!r}; valid: number in [0, 1]")
     rng = model.rng
-    k = int(round(share * len(model.smes)))
+    k = round(share * len(model.smes))
     chosen = sorted(rng.choice(len(model.smes), size=k, replace=False).tolist()) if k else []
     for i in chosen:
         international = intent == "international" or (

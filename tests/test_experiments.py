@@ -16,6 +16,7 @@ import pytest
 
 from experiments import analysis, config, designs, runner, store
 from experiments.cli import main
+from sim.params import PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_BASE = {"n_smes": 20, "burn_in": 10, "settle_window": 10}
@@ -86,13 +87,30 @@ def test_grid_is_the_full_factorial_in_definition_order():
 
 
 def test_oat_varies_one_parameter_at_a_time_around_the_base():
-    exp = _exp("oat", {"voice_cost": [0.1, 0.6, 2.0], "n_mnes": [1, 3, 5]})
+    vc = PARAMS["voice_cost"].default
+    exp = _exp("oat", {"voice_cost": [0.05, vc, 2.0], "n_mnes": [1, 3, 5]})
     d = designs.make(exp)
     base = d.points[0]
-    assert base == {"voice_cost": 0.6, "n_mnes": 3}  # the defaults: each base value appears once
+    assert base == {"voice_cost": vc, "n_mnes": 3}  # the defaults: each base value appears once
     assert len(d.points) == 1 + 2 + 2
     for p in d.points[1:]:
         assert sum(p[k] != base[k] for k in base) == 1
+
+
+def test_across_runs_every_point_of_an_oat_or_lhs_design_at_each_listed_value():
+    starts = ["Q1", "Q2", "Q3"]
+    oat = designs.make(_exp("oat", {"n_mnes": [1, 3, 5]}, across={"initial_quadrant": starts}))
+    assert oat.names == ["n_mnes", "initial_quadrant"] and len(oat.points) == 3 * 3
+    assert [p["initial_quadrant"] for p in oat.points[:3]] == starts  # the across values vary fastest
+    assert [p["n_mnes"] for p in oat.points[::3]] == [3, 1, 5]
+    lhs = designs.make(_exp("lhs", {"ecosystem": [0.0, 1.0]}, samples=4, across={"initial_quadrant": starts}))
+    assert len(lhs.points) == 12 and len({p["ecosystem"] for p in lhs.points}) == 4
+    crossed = _exp("lhs", {"ecosystem": [0.0, 1.0]}, samples=4, across={"initial_quadrant": starts})
+    assert designs.n_points(crossed) == 12
+    with pytest.raises(config.ConfigError, match="across"):
+        _exp("grid", {"ecosystem": [0.0, 1.0]}, across={"initial_quadrant": starts})
+    with pytest.raises(config.ConfigError, match="initial_quadrant"):
+        _exp("oat", {"n_mnes": [1, 3]}, across={"initial_quadrant": ["Q9"]})
 
 
 @pytest.mark.parametrize("kind, samples, expected", [("lhs", 12, 12), ("sobol", 8, 8 * (3 + 2)), ("morris", 4, 4 * 4)])
