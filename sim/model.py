@@ -66,7 +66,8 @@ class PiggybackModel(mesa.Model):
         self.final_quadrant = "mixed"  # the regime now: the last window's mean shares
         self.stable_at_end = False
         self.observer = RegimeObserver(
-            p["burn_in"], p["settle_window"], p["settle_tolerance"], p["settle_z"], p["dominance"], p["max_steps"]
+            p["burn_in"], p["settle_window"], p["settle_tolerance"], p["settle_z"], p["dominance"], p["max_steps"],
+            p["regime_z"],
         )
         self.shock_watch: ShockWatch | None = None
 

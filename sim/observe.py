@@ -117,7 +117,7 @@ def decidable(mean_shares, contracts: float, dominance: float, tolerance: float,
 
     A population whose leading share sits within noise of the threshold has no regime yet: its
     label would flip with the next few entrants."""
-    top = max(mean_shares)
+    top = float(max(mean_shares))
     return abs(top - dominance) > noise_tolerance(top, contracts, tolerance, z)
 
 
@@ -125,8 +125,9 @@ class RegimeObserver:
     """§12.1: the share history of a run, and what is judged from it.
 
     - settlement: after ``burn_in`` (and after a shock, if any), the run has settled when the
-      mean shares of the last two consecutive windows of ``window`` steps agree
-      (:func:`windows_agree`) and the last window's regime is clear of noise (:func:`decidable`);
+      mean shares of the last two consecutive windows of ``window`` steps agree within ``z``
+      standard errors (:func:`windows_agree`) and the last window's regime is clear of noise by
+      ``regime_z`` standard errors (:func:`decidable`);
     - the regime: the dominant quadrant of the mean shares over the last window, else mixed;
     - occupancy: the fraction of post-burn-in steps in which each quadrant held ≥ ``dominance``
       of the contracts (``mixed``: none did);
@@ -136,11 +137,14 @@ class RegimeObserver:
     Window means come from cumulative sums, so every step costs O(1).
     """
 
-    def __init__(self, burn_in: int, window: int, tolerance: float, z: float, dominance: float, capacity: int):
+    def __init__(
+        self, burn_in: int, window: int, tolerance: float, z: float, dominance: float, capacity: int, regime_z: float
+    ):
         self.burn_in = burn_in
         self.window = window
         self.tolerance = tolerance
         self.z = z
+        self.regime_z = regime_z
         self.dominance = dominance
         self.cum = np.zeros((capacity + 1, 5))  # row i: Σ of (shares, contracts) over the first i steps
         self.n = 0  # steps recorded (step k is row k − 1)
@@ -184,8 +188,8 @@ class RegimeObserver:
             return False
         a, b = self.mean(self.n - 2 * w, self.n - w), self.mean(self.n - w, self.n)
         n = 0.5 * (a[4] + b[4])
-        return windows_agree(a[:4], b[:4], n, self.tolerance, self.z) and decidable(
-            b[:4], b[4], self.dominance, self.tolerance, self.z
+        return bool(windows_agree(a[:4], b[:4], n, self.tolerance, self.z)) and decidable(
+            b[:4], b[4], self.dominance, self.tolerance, self.regime_z
         )
 
     def occupancy_shares(self) -> dict[str, float | None]:

@@ -25,3 +25,13 @@ def test_odd_names_every_rule_function():
 def test_readme_shows_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     assert "make run" in readme and "make test" in readme
+
+
+def test_the_specification_copy_is_current():
+    """docs/MODEL.md is the specification the ODD cites; where the steering copy is beside the checkout
+    (CI, development), the repository's copy must be the same text."""
+    shared = ROOT.parent / "shared" / "MODEL.md"
+    ours = ROOT / "docs" / "MODEL.md"
+    assert ours.exists()
+    if shared.exists():
+        assert ours.read_text() == shared.read_text(), "docs/MODEL.md is stale: copy ../shared/MODEL.md"

@@ -29,7 +29,7 @@ def test_mixed_start_has_every_quadrant_and_the_population_of_the_spec():
     m = PiggybackModel(rng=3)
     assert len(m.headquarters) == 3 and len(m.subsidiaries) == 12 and len(m.smes) == 60
     assert set(m.contract_snapshot()["quadrant"]) == {"Q1", "Q2", "Q3", "Q4"}
-    assert all(len(s.targets) == 1 for s in m.smes)
+    assert all(len(s.targets) == PARAMS["contracts_per_sme"].default for s in m.smes)
     assert all(c.trust_sme == c.trust_sub == 0.3 for c in m.book.active.values())
     assert not m.intermediaries
     m2 = PiggybackModel(rng=3, intermediary=0.5, contracts_per_sme=2)

@@ -284,7 +284,7 @@ def test_decidable_regimes_lie_clear_of_the_dominance_threshold():
 
 
 def test_regime_observer_settles_only_after_burn_in_and_two_agreeing_windows():
-    o = RegimeObserver(burn_in=5, window=3, tolerance=0.05, z=0.0, dominance=0.5, capacity=4)
+    o = RegimeObserver(burn_in=5, window=3, tolerance=0.05, z=0.0, dominance=0.5, capacity=4, regime_z=0.0)
     for _ in range(10):
         o.record([1.0, 0.0, 0.0, 0.0], 40)
         assert not o.stationary()  # fewer than burn_in + 2 windows
@@ -300,7 +300,7 @@ def test_regime_observer_settles_only_after_burn_in_and_two_agreeing_windows():
 
 
 def test_regime_observer_counts_occupancy_after_burn_in_and_switches_between_quadrants():
-    o = RegimeObserver(burn_in=2, window=2, tolerance=0.05, z=0.0, dominance=0.5, capacity=20)
+    o = RegimeObserver(burn_in=2, window=2, tolerance=0.05, z=0.0, dominance=0.5, capacity=20, regime_z=0.0)
     rows = [[0.9, 0, 0.1, 0]] * 6 + [[0.45, 0, 0.45, 0.1]] * 3 + [[0.9, 0, 0.1, 0]] * 3 + [[0.1, 0, 0.9, 0]] * 4
     for r in rows:
         o.record(r, 10)
@@ -309,7 +309,7 @@ def test_regime_observer_counts_occupancy_after_burn_in_and_switches_between_qua
     assert occ["Q1"] == pytest.approx(7 / 14) and occ["mixed"] == pytest.approx(3 / 14)
     assert occ["Q3"] == pytest.approx(4 / 14) and sum(occ.values()) == pytest.approx(1.0)
     assert o.switches == 1  # Q1 → mixed → Q1 is no switch; Q1 → Q3 is one
-    empty = RegimeObserver(burn_in=5, window=2, tolerance=0.05, z=0.0, dominance=0.5, capacity=3)
+    empty = RegimeObserver(burn_in=5, window=2, tolerance=0.05, z=0.0, dominance=0.5, capacity=3, regime_z=0.0)
     assert empty.occupancy_shares()["Q1"] is None
 
 
