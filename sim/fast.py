@@ -66,12 +66,7 @@ def step(model: PiggybackModel) -> None:
     _liability_of_foreignness(model, p)
     _contracts(model, p, rng)  # stage 4
     _tension(model, p, rng)  # stage 5
-    rate = p["ambition_drift"]  # stage 6 (§7.6): ambition follows mean knowledge, upward only
-    for sme in model.smes:
-        kn = sme.knowledge
-        a = sme.ambition
-        d = sum(kn.values()) / len(kn) - a
-        sme.ambition = a + rate * (d if d > 0.0 else 0.0)
+    _drift(model, p)  # stage 6
     population.turnover(model)  # stage 7
     if model.steps == p["shock_step"]:
         model.shock(p["shock_share"], p["shock_intent"])
@@ -132,6 +127,20 @@ def _intents_and_effort(model: PiggybackModel, p: dict) -> None:
             else:
                 for c, w in zip(cs.values(), weights):
                     c.effort = cap * w / total
+
+
+def _drift(model: PiggybackModel, p: dict) -> None:
+    """§7.6 ambition_drift: ambition follows the mean knowledge of the target markets, upward only."""
+    rate = p["ambition_drift"]
+    for sme in model.smes:
+        kn = sme.knowledge
+        a = sme.ambition
+        if len(kn) == 1:  # sum() of one float is that float (in any order of summation)
+            (k,) = kn.values()
+            d = k - a
+        else:
+            d = sum(kn.values()) / len(kn) - a
+        sme.ambition = a + rate * (d if d > 0.0 else 0.0)
 
 
 def _opportunities(model: PiggybackModel, p: dict, rng) -> None:

@@ -340,9 +340,9 @@ class PiggybackModel(mesa.Model):
         self.mean_trust = trust / n if n else 0.0
         self.mean_communication = comm / n if n else 0.0
         self.mean_effort = effort / n if n else 0.0
-        self.mean_lof = sum(s.lof for s in self.subsidiaries) / len(self.subsidiaries)
-        self.mean_exploration = sum(s.exploration for s in self.subsidiaries) / len(self.subsidiaries)
-        self.mean_ambition = sum(s.ambition for s in self.smes) / len(self.smes)
+        self.mean_lof = sum([s.lof for s in self.subsidiaries]) / len(self.subsidiaries)
+        self.mean_exploration = sum([s.exploration for s in self.subsidiaries]) / len(self.subsidiaries)
+        self.mean_ambition = sum([s.ambition for s in self.smes]) / len(self.smes)
         self.contracts_formed = self.book.formed
         self.contracts_ended = self.book.ended
         self.total_value = self.book.value_of_ended + value - self.costs

@@ -6,10 +6,11 @@ each a seed and a *full* parameter set (so recalibrated defaults do not touch it
 defaults, every start quadrant, turnover off and high, shocks of each intent, one to three contracts
 per SME, the platform, intermediaries, both voice hypotheses, tiny and crowded populations, edge
 values of the rules, and the DataCollector path with a shock given between steps as the dashboard
-does. Python 3.11 and 3.12 each have their own record (3.12's ``sum()`` of floats is compensated, so
-the last digits differ between them). Every summary must be the same JSON text (floats by ``repr``, NumPy bools as NumPy bools),
-every ``steps``/``events`` table and DataCollector table the same SHA-256, and the generator's
-final state the same: the same draws in the same order, to the last one.
+does. Python 3.11 and 3.12 each have their own record (3.12's ``sum()`` of floats is compensated,
+so the last digits differ between them). Every summary must be the same JSON text (floats by
+``repr``, NumPy bools as NumPy bools), every ``steps``/``events`` table and DataCollector table
+the same SHA-256, and the generator's final state the same: the same draws in the same order, to
+the last one.
 
 If a change to the model is *meant* to change results, this test fails: re-record against the
 commit that is the new reference (``python tools/record_identity.py --ref <commit>``), never
@@ -27,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = json.loads((ROOT / "tests" / "data" / "identity_v2-pre-speed.json").read_text())
-PYTHON = "%d.%d" % sys.version_info[:2]
+PYTHON = "{}.{}".format(*sys.version_info[:2])
 RECORD = RECORDS["by_python"].get(PYTHON, {"cases": {}})
 
 _spec = importlib.util.spec_from_file_location("record_identity", ROOT / "tools" / "record_identity.py")

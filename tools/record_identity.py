@@ -145,7 +145,8 @@ import mesa, numpy, sim
 from sim.params import defaults
 from record_identity import record_case
 
-out = {"file": sim.__file__, "python": "%d.%d.%d" % sys.version_info[:3], "mesa": mesa.__version__, "numpy": numpy.__version__, "cases": {}}
+out = {"file": sim.__file__, "python": "%d.%d.%d" % sys.version_info[:3], "mesa": mesa.__version__,
+       "numpy": numpy.__version__, "cases": {}}
 for name, (overrides, seed, kind, opts) in json.loads(sys.stdin.read()).items():
     params = {**defaults(), **overrides}
     out["cases"][name] = {"params": params, "seed": seed, "kind": kind, "options": opts,
