@@ -24,12 +24,76 @@ in that stage.
 
 from __future__ import annotations
 
+import ast
+import functools
+import hashlib
+import inspect
+import textwrap
+import warnings
 from typing import TYPE_CHECKING
 
-from sim import population
+from sim import contracts, population, rules
+from sim.agents import SME, Headquarters, Subsidiary, _Party
 
 if TYPE_CHECKING:
     from sim.model import PiggybackModel
+
+# What this module restates (its source, docstrings and comments aside), as it was when the module was
+# last checked against the reference step by tests/test_fast.py. If any of it changes, the model runs
+# the reference step instead (correct, slower) and warns: a changed rule is never silently ignored.
+FINGERPRINT = "9d9a4ed6ed693e5d6f507ec60588cfb9e2f0335561fbf3f451fca3eb40cf0935"
+
+
+def mirrored() -> tuple:
+    """The reference stages, agent methods, book operations and rules this module restates or relies on."""
+    from sim.model import PiggybackModel  # sim.model imports this module
+
+    m, sub = PiggybackModel, Subsidiary
+    return (
+        m.step, m._opportunities, m._run_contracts, m._tension, m._observe, m._shuffled,
+        Headquarters.apply_pressure, sub.share_q3, sub.align, sub.allocate_effort, sub.detects, sub.attempt_sale,
+        sub.update_lof, sub.refill_open_niches, sub.search, SME.learn, SME.drift, SME.seek_agents, SME.search,
+        _Party.pick_partner, contracts.quadrant_of, contracts.Contract.trust_mean.fget, contracts.ContractBook.sign,
+        contracts.ContractBook.end, contracts.ContractBook.add_sme, contracts.ContractBook.remove_sme,
+        rules.communication, rules.trust_update, rules.knowledge_gain, rules.dyad_value_mean, rules.effort_weight,
+        rules.effort_shares, rules.pressure_drift, rules.alignment_drift, rules.ambition_drift,
+        rules.detection_probability, rules.sale_probability, rules.lof_update, rules.search_probability,
+        rules.frustration_step,
+    )
+
+
+def fingerprint() -> str:
+    """SHA-256 of the code of :func:`mirrored`, docstrings and comments aside (the same on 3.11 and 3.12)."""
+    parts = []
+    for fn in mirrored():
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (isinstance(node, ast.FunctionDef | ast.ClassDef) and body and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+                node.body = body[1:] or [ast.Pass()]
+        parts.append(ast.unparse(tree))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def current() -> bool:
+    """Does this module still restate the reference as it is? (Once per process; warns if not.)"""
+    try:
+        now = fingerprint()
+    except (OSError, TypeError):  # no source to read (a frozen install): rely on the tests
+        return True
+    if now != FINGERPRINT:
+        warnings.warn(
+            "sim/fast.py restates rules and stages of the reference step that have changed since it was last "
+            "checked (sim.fast.mirrored()); the model runs the reference step instead: the same results as "
+            "the changed rules give, about half the speed. To restore the fast step, make sim/fast.py agree "
+            "(tests/test_fast.py compares the two) and set sim.fast.FINGERPRINT to sim.fast.fingerprint().",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return False
+    return True
 
 
 class Uniforms:

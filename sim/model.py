@@ -36,7 +36,8 @@ class PiggybackModel(mesa.Model):
         record_events: keep the contract-level event log (:class:`sim.observe.EventLog`) in ``events``.
         reference: step by :meth:`step`'s own stages, in which agents call the rules of
             :mod:`sim.rules` (the readable reference), instead of :func:`sim.fast.step`, which
-            inlines them (the default: about 3× faster, the same results bit for bit).
+            inlines them (the default: about 2× faster, the same results bit for bit). Forced
+            on, with a warning, if what ``sim.fast`` restates has changed since it was checked.
         **params: overrides of the parameter table :data:`sim.params.PARAMS`; unknown
             names and invalid values raise ``ValueError``.
     """
@@ -57,7 +58,7 @@ class PiggybackModel(mesa.Model):
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
         self.max_steps = p["max_steps"]
         self.collect_steps = collect_steps
-        self.reference = reference
+        self.reference = reference or not fast.current()
         self.book = ContractBook()
         self.events: EventLog | None = EventLog() if record_events else None
 

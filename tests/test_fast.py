@@ -161,3 +161,28 @@ def test_a_block_larger_than_what_is_taken_is_an_error():
     for _ in range(5):  # past the block it draws one by one
         uniform()
     uniform.check()
+
+
+# -- a changed rule is never silently ignored ------------------------------------------------------
+def test_the_fast_step_was_checked_against_the_reference_as_it_is():
+    assert fast.fingerprint() == fast.FINGERPRINT, (
+        "a rule or reference stage that sim/fast.py restates has changed (sim.fast.mirrored()): make sim/fast.py "
+        "agree (the tests in this file compare the two step by step), then set "
+        f"sim.fast.FINGERPRINT = {fast.fingerprint()!r}"
+    )
+    assert fast.current() and not PiggybackModel(rng=1).reference
+
+
+def test_a_changed_rule_makes_the_model_run_the_reference_step(monkeypatch):
+    monkeypatch.setattr(fast, "FINGERPRINT", "0" * 64)  # as if a rule had been edited since
+    fast.current.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="runs the reference step instead"):
+            model = PiggybackModel(rng=1, stop_on_settle=False, max_steps=30)
+        assert model.reference
+        model.run()
+        assert model.steps == 30
+    finally:
+        monkeypatch.undo()
+        fast.current.cache_clear()
+    assert not PiggybackModel(rng=1).reference
