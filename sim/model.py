@@ -42,15 +42,8 @@ class PiggybackModel(mesa.Model):
             names and invalid values raise ``ValueError``.
     """
 
-    def __init__(
-        self,
-        rng=None,
-        seed=None,
-        collect_steps: bool = True,
-        record_events: bool = False,
-        reference: bool = False,
-        **params: Any,
-    ) -> None:
+    def __init__(self, rng=None, seed=None, collect_steps: bool = True, record_events: bool = False,
+                 reference: bool = False, **params: Any) -> None:
         if seed is not None and rng is None:
             rng = seed
         super().__init__(rng=rng)
