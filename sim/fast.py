@@ -3,11 +3,12 @@
 :meth:`sim.model.PiggybackModel.step` with ``reference=True`` is the readable reference: agents
 act in the eight stages and call the pure rules of :mod:`sim.rules`. This module does the same
 to the same objects with the arithmetic of those rules inlined (same operations in the same
-order, so the same floats), stages fused where they touch disjoint state, and three runs of
-uniform draws taken from the generator in blocks. Results are identical to the reference mode
-and to the model before issue 14, bit for bit: ``tests/test_identity.py`` (recorded summaries,
-tables and final generator states) and ``tests/test_fast.py`` (reference against fast on random
-parameter sets, and each inlined expression against its rule function).
+order, so the same floats), stages fused where they touch disjoint state, and the normals of the
+contract stage and the uniforms of the two matching passes drawn in blocks. Results are identical
+to the reference mode and to the model before issue 14, bit for bit: ``tests/test_identity.py``
+(recorded summaries, tables and final generator states) and ``tests/test_fast.py`` (reference
+against fast after every step, on random parameter sets). :data:`FINGERPRINT` makes the model fall
+back to the reference step if anything restated here changes.
 
 Rare events (a choice under tension, a partner search, a departure, a path) call the agents'
 methods, so they run the reference code itself.
