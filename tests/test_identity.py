@@ -1,6 +1,6 @@
 """The fast model gives the same bytes as the model before issue 14 (and as its own reference mode).
 
-``tests/data/identity_v2-pre-speed.json`` was recorded from tag ``v2-pre-speed`` by
+``tests/data/identity.json`` was recorded from tag ``v2-pre-speed`` (its ``ref`` and ``commit``) by
 ``tools/record_identity.py`` (a git worktree of the tag, imported in its own interpreter): 36 cases,
 each a seed and a *full* parameter set (so recalibrated defaults do not touch it) covering the
 defaults, every start quadrant, turnover off and high, shocks of each intent, one to three contracts
@@ -12,9 +12,10 @@ so the last digits differ between them). Every summary must be the same JSON tex
 the same SHA-256, and the generator's final state the same: the same draws in the same order, to
 the last one.
 
-If a change to the model is *meant* to change results, this test fails: re-record against the
-commit that is the new reference (``python tools/record_identity.py --ref <commit>``), never
-against the code under test, and say why in the commit message.
+If a change to the model is *meant* to change results, this test fails: commit the change, check
+that the fast and reference steps still agree (``tests/test_fast.py``), then re-record from that
+commit (``python tools/record_identity.py --ref <commit>``, with ``.venv312`` present for the 3.12
+record) and say why in the commit message. Recalibrated defaults do not touch the record.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORDS = json.loads((ROOT / "tests" / "data" / "identity_v2-pre-speed.json").read_text())
+RECORDS = json.loads((ROOT / "tests" / "data" / "identity.json").read_text())
 PYTHON = "{}.{}".format(*sys.version_info[:2])
 RECORD = RECORDS["by_python"].get(PYTHON, {"cases": {}})
 

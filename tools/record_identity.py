@@ -1,6 +1,6 @@
 """Record what a version of the model gives for a fixed set of seeds × parameter sets (issue 14).
 
-    python tools/record_identity.py [--ref v2-pre-speed] [--out tests/data/identity_v2-pre-speed.json]
+    python tools/record_identity.py [--ref v2-pre-speed] [--out tests/data/identity.json]
 
 ``--ref`` is checked out into a temporary ``git worktree`` and imported in a fresh interpreter
 (``PYTHONPATH``), so the record comes from that commit's code, not the working tree. Each case is
@@ -193,12 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ref", default="v2-pre-speed", help="git ref whose code is recorded")
     ap.add_argument("--python", action="append", default=None,
                     help="interpreter to record with (repeatable; default: this one and .venv312's if present)")
-    ap.add_argument("--out", default=None, help="default: tests/data/identity_<ref>.json")
+    ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "identity.json"))
     args = ap.parse_args(argv)
     pythons = args.python or [sys.executable, *[str(p) for p in [ROOT / ".venv312" / "bin" / "python"] if p.exists()]]
     commit = subprocess.run(["git", "rev-parse", args.ref], cwd=ROOT, capture_output=True, text=True,
                             check=True).stdout.strip()
-    out = Path(args.out) if args.out else ROOT / "tests" / "data" / f"identity_{args.ref.replace('/', '_')}.json"
+    out = Path(args.out)
     record: dict = {"ref": args.ref, "commit": commit, "by_python": {}}
     with Worktree(args.ref) as tree:
         for python in pythons:
