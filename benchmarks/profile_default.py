@@ -2,13 +2,15 @@
 
     python benchmarks/profile_default.py [--before REF] [--rounds 5] [--seeds 10] [--top 12]
 
-``--before REF`` (default ``ddb12d9~1``, the commit before the first hot-loop speed-up) is checked
+``--before REF`` (default ``v2-pre-speed``, the version-2 model before issue 14; issue 5 used
+``ddb12d9~1``, the commit before the first hot-loop speed-up, which version 2 no longer matches) is checked
 out into a temporary ``git worktree``; each version is imported in its own subprocess
 (``PYTHONPATH``) and times ``sim.model.run`` on seeds 1..N, to settlement (the defaults) and to
 500 steps (``stop_on_settle=False``). The two versions alternate for ``--rounds`` rounds; the
 figures are medians over rounds of the mean time per run, and the ratio before / now. Every
 summary of both versions must be identical (the script fails otherwise). The worktree is removed
-at the end.
+at the end. Each version runs at its own defaults: to compare at parameter sets written out for both,
+use ``benchmarks/speedup.py``.
 
 The profile: cProfile over the same default runs of the current version, sorted by own time.
 """
@@ -118,7 +120,7 @@ def profile(seeds: int = 10, top: int = 12) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--before", default="ddb12d9~1")
+    ap.add_argument("--before", default="v2-pre-speed")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--top", type=int, default=12)

@@ -7,7 +7,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim import population, rules
+from sim import fast, population, rules
 from sim.agents import SME, Headquarters, Intermediary, Subsidiary
 from sim.contracts import Contract, ContractBook, quadrant_of
 from sim.observe import (
@@ -34,13 +34,16 @@ class PiggybackModel(mesa.Model):
         collect_steps: keep one DataCollector row per step (False: the summary only, as in
             :func:`run`; collecting is ~15 % of a default run's time).
         record_events: keep the contract-level event log (:class:`sim.observe.EventLog`) in ``events``.
+        reference: step by :meth:`step`'s own stages, in which agents call the rules of
+            :mod:`sim.rules` (the readable reference), instead of :func:`sim.fast.step`, which
+            inlines them (the default: about 2× faster, the same results bit for bit). Forced
+            on, with a warning, if what ``sim.fast`` restates has changed since it was checked.
         **params: overrides of the parameter table :data:`sim.params.PARAMS`; unknown
             names and invalid values raise ``ValueError``.
     """
 
-    def __init__(
-        self, rng=None, seed=None, collect_steps: bool = True, record_events: bool = False, **params: Any
-    ) -> None:
+    def __init__(self, rng=None, seed=None, collect_steps: bool = True, record_events: bool = False,
+                 reference: bool = False, **params: Any) -> None:
         if seed is not None and rng is None:
             rng = seed
         super().__init__(rng=rng)
@@ -48,6 +51,7 @@ class PiggybackModel(mesa.Model):
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
         self.max_steps = p["max_steps"]
         self.collect_steps = collect_steps
+        self.reference = reference or not fast.current()
         self.book = ContractBook()
         self.events: EventLog | None = EventLog() if record_events else None
 
@@ -163,7 +167,10 @@ class PiggybackModel(mesa.Model):
 
     # -- §3 schedule ----------------------------------------------------------------
     def step(self) -> None:
-        """One month: the eight stages of MODEL.md §3."""
+        """One month: the eight stages of MODEL.md §3 (unless ``reference``: :func:`sim.fast.step`)."""
+        if not self.reference:
+            fast.step(self)
+            return
         p = self.p
         # 1. headquarters pressure (§7.6), then aligned contracts pull their agents (§11.3);
         #    the platform acts through detection (§7.1)
@@ -286,31 +293,41 @@ class PiggybackModel(mesa.Model):
         events = self.events if record else None
         for c in self.book.active.values():
             q = quadrant_of(c.sub.exploration, c.sme.ambition)
-            if c.exit_origin:
-                path = exit_path(c.exit_origin, q)
-                if path:
-                    self._count_path(path, "exit", c.sme.founder)
-                    if events is not None:
-                        c.quadrant = q
-                        events.record(self.steps, "path_by_exit", c, from_quadrant=c.exit_origin, path=path,
-                                      action="exit")
-                c.exit_origin = 0
-            elif q != c.quadrant:
-                path = path_of(c.quadrant, q)
-                # the SME moved if its side (international: Q2, Q3) changed, else the subsidiary did
-                sme_moved = (q in (2, 3)) != (c.quadrant in (2, 3))
-                action = (c.sme if sme_moved else c.sub).move_action()
-                if path:
-                    self._count_path(path, action, c.sme.founder)
-                if events is not None:
-                    before, c.quadrant = c.quadrant, q
-                    events.record(self.steps, "quadrant", c, from_quadrant=before, path=path, action=action)
+            if c.exit_origin or q != c.quadrant:
+                self._count_change(c, q, events)
             c.quadrant = q
             counts[q] += 1
             trust += c.trust_mean
             comm += c.communication
             effort += c.effort
             value += c.value
+        self._observed(counts, trust, comm, effort, value, record)
+
+    def _count_change(self, c: Contract, q: int, events: EventLog | None) -> None:
+        """§8 a contract entered quadrant ``q``: a path by exit, or a move of its own (path or not)."""
+        if c.exit_origin:
+            path = exit_path(c.exit_origin, q)
+            if path:
+                self._count_path(path, "exit", c.sme.founder)
+                if events is not None:
+                    c.quadrant = q
+                    events.record(self.steps, "path_by_exit", c, from_quadrant=c.exit_origin, path=path,
+                                  action="exit")
+            c.exit_origin = 0
+        elif q != c.quadrant:
+            path = path_of(c.quadrant, q)
+            # the SME moved if its side (international: Q2, Q3) changed, else the subsidiary did
+            sme_moved = (q in (2, 3)) != (c.quadrant in (2, 3))
+            action = (c.sme if sme_moved else c.sub).move_action()
+            if path:
+                self._count_path(path, action, c.sme.founder)
+            if events is not None:
+                before, c.quadrant = c.quadrant, q
+                events.record(self.steps, "quadrant", c, from_quadrant=before, path=path, action=action)
+
+    def _observed(self, counts: list[int], trust: float, comm: float, effort: float, value: float,
+                  record: bool) -> None:
+        """§8/§12.1 what the contract pass counted and summed, as observations, the regime and settlement."""
         n = len(self.book.active)
         self.contracts = n
         shares = [x / n for x in counts[1:]] if n else [0.0, 0.0, 0.0, 0.0]
@@ -318,9 +335,9 @@ class PiggybackModel(mesa.Model):
         self.mean_trust = trust / n if n else 0.0
         self.mean_communication = comm / n if n else 0.0
         self.mean_effort = effort / n if n else 0.0
-        self.mean_lof = sum(s.lof for s in self.subsidiaries) / len(self.subsidiaries)
-        self.mean_exploration = sum(s.exploration for s in self.subsidiaries) / len(self.subsidiaries)
-        self.mean_ambition = sum(s.ambition for s in self.smes) / len(self.smes)
+        self.mean_lof = sum([s.lof for s in self.subsidiaries]) / len(self.subsidiaries)
+        self.mean_exploration = sum([s.exploration for s in self.subsidiaries]) / len(self.subsidiaries)
+        self.mean_ambition = sum([s.ambition for s in self.smes]) / len(self.smes)
         self.contracts_formed = self.book.formed
         self.contracts_ended = self.book.ended
         self.total_value = self.book.value_of_ended + value - self.costs

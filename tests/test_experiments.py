@@ -230,7 +230,7 @@ def test_resume_after_sigkill_runs_everything_exactly_once(tmp_path):
         step_sample = 1
         """
     )
-    toml = tiny_toml(tmp_path, body=body, replicates=8, max_steps=120)  # 96 runs
+    toml = tiny_toml(tmp_path, body=body, replicates=8, max_steps=400)  # 96 runs, long enough to be killed midway
     out = tmp_path / "r"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     args = ["run", str(toml), "--out", str(out), "--workers", "2", "--quiet", "--set", "stop_on_settle=false"]

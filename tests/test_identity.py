@@ -1,0 +1,60 @@
+"""The fast model gives the same bytes as the model before issue 14 (and as its own reference mode).
+
+``tests/data/identity.json`` was recorded from tag ``v2-pre-speed`` (its ``ref`` and ``commit``) by
+``tools/record_identity.py`` (a git worktree of the tag, imported in its own interpreter): 36 cases,
+each a seed and a *full* parameter set (so recalibrated defaults do not touch it) covering the
+defaults, every start quadrant, turnover off and high, shocks of each intent, one to three contracts
+per SME, the platform, intermediaries, both voice hypotheses, tiny and crowded populations, edge
+values of the rules, and the DataCollector path with a shock given between steps as the dashboard
+does. Python 3.11 and 3.12 each have their own record (3.12's ``sum()`` of floats is compensated,
+so the last digits differ between them). Every summary must be the same JSON text (floats by
+``repr``, NumPy bools as NumPy bools), every ``steps``/``events`` table and DataCollector table
+the same SHA-256, and the generator's final state the same: the same draws in the same order, to
+the last one.
+
+If a change to the model is *meant* to change results, this test fails: commit the change, check
+that the fast and reference steps still agree (``tests/test_fast.py``), then re-record from that
+commit (``python tools/record_identity.py --ref <commit>``, with ``.venv312`` present for the 3.12
+record) and say why in the commit message. Recalibrated defaults do not touch the record.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDS = json.loads((ROOT / "tests" / "data" / "identity.json").read_text())
+PYTHON = "{}.{}".format(*sys.version_info[:2])
+RECORD = RECORDS["by_python"].get(PYTHON, {"cases": {}})
+
+_spec = importlib.util.spec_from_file_location("record_identity", ROOT / "tools" / "record_identity.py")
+recorder = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(recorder)
+
+
+def test_the_record_covers_every_case_of_the_recorder():
+    assert set(RECORDS["by_python"]) >= {"3.11", "3.12"}  # CI's two interpreters
+    if PYTHON not in RECORDS["by_python"]:
+        pytest.skip(f"no record for Python {PYTHON} (recorded: {', '.join(RECORDS['by_python'])})")
+    assert set(RECORD["cases"]) == set(recorder.CASES)
+    kinds = {c["kind"] for c in RECORD["cases"].values()}
+    assert kinds == {"run", "collect"}
+
+
+@pytest.mark.parametrize("name", sorted(RECORD["cases"]))
+def test_same_bytes_as_v2_pre_speed(name):
+    case = RECORD["cases"][name]
+    got = recorder.record_case(case["params"], case["seed"], case["kind"], case["options"])
+    assert recorder.canonical(got["summary"]) == recorder.canonical(case["summary"]), _diff(got, case)
+    assert got["tables"] == case["tables"]
+    assert got.get("rng_state") == case.get("rng_state")
+
+
+def _diff(got: dict, want: dict) -> str:
+    keys = [k for k in want["summary"] if got["summary"].get(k) != want["summary"][k]]
+    return "; ".join(f"{k}: {got['summary'].get(k)!r} != {want['summary'][k]!r}" for k in keys)
