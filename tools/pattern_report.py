@@ -59,6 +59,10 @@ def report(runs) -> dict:
                 "composition_Q1": round(float(np.mean([r["composition_Q1"] for r in rs])), 2),
                 "composition_Q3": round(float(np.mean([r["composition_Q3"] for r in rs])), 2),
             }
+        start = T.SCENARIOS[name][0].get("initial_quadrant")
+        if start in ("Q2", "Q4"):  # pattern 2: the start quadrant's final share below 0.25
+            rows["start_share_below_0.25"] = {m: sum(r[f"share_{start}"] < 0.25 for r in runs[(name, m)])
+                                               for m in T.MODES}
         a, b = runs[(name, "settlement")], runs[(name, "max_steps")]
         settled = [(x, y) for x, y in zip(a, b) if x["settled"]]
         rows["confirmation"] = (sum(x["quadrant"] == y["final_quadrant"] for x, y in settled), len(settled), len(a))
