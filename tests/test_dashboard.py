@@ -58,9 +58,10 @@ def test_values_are_shown_with_their_units():
     assert PARAMS["voice_cost"].ui_range == (0.0, 2.0)  # where the interesting range is (MODEL.md §12.2)
     assert ui.snap(PARAMS["voice_cost"], 0.6000000000000001) == 0.6
     assert ui.snap(PARAMS["n_smes"], 59.6) == 60
-    head = ui.head(PARAMS["voice_cost"], 0.6)
-    assert "voice cost" in head and "0.6 utility" in head and ">default<" in head
-    assert "piggyback-changed" in ui.head(PARAMS["voice_cost"], 1.2) and "default 0.6 utility" in ui.head(
+    vc = PARAMS["voice_cost"].default
+    head = ui.head(PARAMS["voice_cost"], vc)
+    assert "voice cost" in head and f"{vc:g} utility" in head and ">default<" in head
+    assert "piggyback-changed" in ui.head(PARAMS["voice_cost"], 1.2) and f"default {vc:g} utility" in ui.head(
         PARAMS["voice_cost"], 1.2
     )
 
@@ -276,10 +277,11 @@ def test_two_sessions_are_independent():
             a.click("Step")
         b.set_control("voice_cost", 1.2)
         assert (a.model.steps, b.model.steps) == (3, 0)
-        assert "1.2 utility" in b.control_head("voice_cost") and "0.6 utility" in a.control_head("voice_cost")
+        vc = PARAMS["voice_cost"].default
+        assert "1.2 utility" in b.control_head("voice_cost") and f"{vc:g} utility" in a.control_head("voice_cost")
         assert b.texts("piggyback-pending") == ["at Reset: voice cost"] and a.texts("piggyback-pending") == []
         b.click("Reset")
-        assert b.model.p["voice_cost"] == 1.2 and a.model.p["voice_cost"] == 0.6
+        assert b.model.p["voice_cost"] == 1.2 and a.model.p["voice_cost"] == vc
         assert a.texts("piggyback-status")[0].startswith("Step 3 ")
     finally:
         a.rc.close()

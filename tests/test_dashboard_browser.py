@@ -135,14 +135,19 @@ def test_controls_steps_shock_and_reset(dashboard, tmp_path):
             src = shares.get_attribute("src")
 
             # every control shows its value, unit and default; a change is marked and waits for Reset
+            from sim.dashboard_controls import slider_step
+            from sim.params import PARAMS
+
+            vc = PARAMS["voice_cost"].default
+            default_text, moved_text = f"{vc:g} utility", f"{vc + slider_step(PARAMS['voice_cost']):g} utility"
             voice = page.locator(".control-voice_cost")
             expect(voice.locator(".piggyback-label")).to_have_text("voice cost")
-            expect(voice.locator(".piggyback-value")).to_have_text("0.6 utility")
+            expect(voice.locator(".piggyback-value")).to_have_text(default_text)
             expect(voice.locator(".piggyback-default")).to_have_text("default")
             expect(page.locator(".control-n_smes .piggyback-value")).to_have_text("60 firms")
             voice.locator("[role=slider]").press("ArrowRight")
-            expect(voice.locator(".piggyback-value")).to_have_text("0.62 utility", timeout=30_000)
-            expect(voice.locator(".piggyback-default")).to_have_text("default 0.6 utility")
+            expect(voice.locator(".piggyback-value")).to_have_text(moved_text, timeout=30_000)
+            expect(voice.locator(".piggyback-default")).to_have_text(f"default {default_text}")
             expect(page.locator(".piggyback-pending")).to_have_text("at Reset: voice cost")
 
             step = page.get_by_role("button", name="Step", exact=True)
@@ -166,10 +171,10 @@ def test_controls_steps_shock_and_reset(dashboard, tmp_path):
 
             page.get_by_role("button", name="Reset", exact=True).click()
             expect(status).to_have_text(re.compile(r"^Step 0 · "), timeout=30_000)
-            expect(page.locator(".piggyback-running")).to_have_text("seed 1 · voice cost 0.62 utility")
+            expect(page.locator(".piggyback-running")).to_have_text(f"seed 1 · voice cost {moved_text}")
             expect(page.locator(".piggyback-pending")).to_have_count(0)
             page.get_by_role("button", name="Reset to defaults").click()
-            expect(voice.locator(".piggyback-value")).to_have_text("0.6 utility", timeout=30_000)
+            expect(voice.locator(".piggyback-value")).to_have_text(default_text, timeout=30_000)
             expect(page.locator(".piggyback-running")).to_have_text("seed 1 · every parameter at its default")
             assert not errors, errors
         finally:
