@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import InterruptAfter
 
 from experiments import analysis, config, designs, runner, store
 from experiments.cli import main
@@ -53,20 +54,6 @@ def sorted_rows(directory: Path) -> list[list]:
     """Header and rows of a folder's runs, in run-id order (read through the store, as every reader does)."""
     df = store.load_runs(directory)
     return [list(df.columns), *df.astype(str).values.tolist()]
-
-
-class KillAfter(runner.SerialExecutor):
-    """A serial executor that is interrupted (as by Ctrl-C) after ``n`` chunks."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.n = n
-
-    def wait(self, futures):
-        if self.n == 0:
-            raise KeyboardInterrupt
-        self.n -= 1
-        return super().wait(futures)
 
 
 # ------------------------------------------------------------------------------------------- designs
@@ -285,7 +272,7 @@ def test_torn_journal_tail_is_cut_and_its_runs_redone(tmp_path):
     runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=ref, progress=False)
     out = tmp_path / "t"
     with pytest.raises(KeyboardInterrupt):  # 3 of 12 runs per chunk, stopped after 3 chunks, each committed
-        runner.run_experiment(config.load(str(toml)), KillAfter(3), out=out, progress=False, chunk=3,
+        runner.run_experiment(config.load(str(toml)), InterruptAfter(3), out=out, progress=False, chunk=3,
                               commit_seconds=0)
     journal = (out / store.JOURNAL).read_bytes()
     assert journal.count(b"\n") == 3 and len(store.load_runs(out)) == 9

@@ -16,12 +16,12 @@ import json
 
 import numpy as np
 import pytest
+from helpers import parameter_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import fast
 from sim.model import PiggybackModel
-from sim.params import PARAMS
 from sim.population import draw_markets
 
 SMALL = {  # kept small enough to step quickly
@@ -35,29 +35,6 @@ SMALL = {  # kept small enough to step quickly
     "settle_window": (1, 30),
     "shock_step": (0, 100),
 }
-
-
-def _params():
-    fields = {}
-    for name, p in PARAMS.items():
-        if name in SMALL:
-            fields[name] = st.integers(*SMALL[name])
-        elif p.kind == "float":
-            lo, hi = p.ui_range
-            # the ranges users explore, their edges, and now and then anything valid
-            fields[name] = st.one_of(st.floats(lo, hi, allow_nan=False), st.sampled_from([lo, hi]),
-                                     st.floats(p.low, p.high, allow_nan=False))
-        elif p.kind == "bool":
-            fields[name] = st.booleans()
-        elif p.kind == "choice":
-            fields[name] = st.sampled_from(p.choices)
-    return st.fixed_dictionaries(fields).map(_repair)
-
-
-def _repair(params):
-    params["contracts_per_sme"] = min(params["contracts_per_sme"], params["n_markets"])
-    params["comm_min"] = min(params["comm_min"], params["comm_max"])
-    return params
 
 
 def _state(model: PiggybackModel) -> str:
@@ -77,7 +54,11 @@ def _state(model: PiggybackModel) -> str:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(params=_params(), seed=st.integers(0, 2**32 - 1), button=st.one_of(st.none(), st.integers(1, 60)))
+@given(
+    params=parameter_sets(SMALL, explore_ui=True),
+    seed=st.integers(0, 2**32 - 1),
+    button=st.one_of(st.none(), st.integers(1, 60)),
+)
 def test_fast_step_is_the_reference_step_bit_for_bit(params, seed, button):
     ref = PiggybackModel(rng=seed, reference=True, record_events=True, **params)
     new = PiggybackModel(rng=seed, record_events=True, **params)

@@ -7,6 +7,7 @@ import sys
 
 import mesa
 import pytest
+from helpers import parameter_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,41 +131,21 @@ def test_exit_voice_and_loyalty_all_happen_and_paths_are_attributed():
 
 
 # -- invariants at every step, over random valid parameter sets ------------------------------------
-def _param_strategy():
-    """Any valid parameter set, kept small enough to step quickly."""
-    small = {
-        "n_mnes": (1, 4),
-        "n_markets": (1, 5),
-        "n_smes": (1, 40),
-        "n_niches": (1, 10),
-        "contracts_per_sme": (1, 3),
-        "max_steps": (1, 40),
-        "burn_in": (0, 20),
-        "settle_window": (1, 15),
-        "shock_step": (0, 40),
-    }
-    fields = {}
-    for name, p in PARAMS.items():
-        if name in small:
-            lo, hi = small[name]
-            fields[name] = st.integers(lo, hi)
-        elif p.kind == "float":
-            fields[name] = st.floats(p.low, p.high, allow_nan=False)
-        elif p.kind == "bool":
-            fields[name] = st.booleans()
-        elif p.kind == "choice":
-            fields[name] = st.sampled_from(p.choices)
-    return st.fixed_dictionaries(fields).map(_repair)
-
-
-def _repair(params):
-    params["contracts_per_sme"] = min(params["contracts_per_sme"], params["n_markets"])
-    params["comm_min"] = min(params["comm_min"], params["comm_max"])
-    return params
+SMALL_RANGES = {  # kept small enough to step quickly
+    "n_mnes": (1, 4),
+    "n_markets": (1, 5),
+    "n_smes": (1, 40),
+    "n_niches": (1, 10),
+    "contracts_per_sme": (1, 3),
+    "max_steps": (1, 40),
+    "burn_in": (0, 20),
+    "settle_window": (1, 15),
+    "shock_step": (0, 40),
+}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(params=_param_strategy(), seed=st.integers(0, 2**32 - 1))
+@given(params=parameter_sets(SMALL_RANGES), seed=st.integers(0, 2**32 - 1))
 def test_invariants_hold_at_every_step(params, seed):
     model = PiggybackModel(rng=seed, **params)
     model.check_invariants()

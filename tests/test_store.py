@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers import InterruptAfter
 from test_reliability import trivial_toml
 
 from experiments import atomic, config, parts, runner, store
@@ -21,18 +22,6 @@ from experiments.cli import main
 @pytest.fixture(autouse=True)
 def _no_fsync(monkeypatch):
     monkeypatch.setattr(atomic, "FSYNC", False)
-
-
-class StopAfter(runner.SerialExecutor):
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.n = n
-
-    def wait(self, futures):
-        if self.n == 0:
-            raise KeyboardInterrupt
-        self.n -= 1
-        return super().wait(futures)
 
 
 def _cli(*args) -> list[str]:
@@ -53,7 +42,7 @@ def folders_(tmp_path_factory):
     exp2 = config.load(str(toml), replicates=2)
     runner.run_experiment(exp2, runner.SerialExecutor(), out=tmp / "base", progress=False, chunk=3)
     with pytest.raises(KeyboardInterrupt):
-        runner.run_experiment(config.load(str(toml)), StopAfter(3), out=tmp / "base", progress=False, chunk=2,
+        runner.run_experiment(config.load(str(toml)), InterruptAfter(3), out=tmp / "base", progress=False, chunk=2,
                               commit_seconds=0)
     st.FSYNC = True
     return toml, tmp / "ref", tmp / "base"

@@ -77,7 +77,8 @@ CASES: dict[str, tuple[dict, int, str, dict]] = {
     "loyalty_Q4_threshold_low": ({"voice_hypothesis": "loyalty", "initial_quadrant": "Q4",
                                   "frustration_threshold": 0.5, "rationality": 0.0}, 22, "run", {}),
     # small and odd populations
-    "tiny": ({"n_smes": 5, "n_mnes": 1, "n_markets": 1, "n_niches": 2, "contracts_per_sme": 1}, 23, "run", {"tables": TABLES}),
+    "tiny": ({"n_smes": 5, "n_mnes": 1, "n_markets": 1, "n_niches": 2, "contracts_per_sme": 1}, 23, "run",
+             {"tables": TABLES}),
     "one_sme": ({"n_smes": 1, "n_mnes": 1, "n_markets": 2, "contracts_per_sme": 2, "stop_on_settle": False,
                  "max_steps": 120}, 24, "run", {}),
     "all_markets": ({"n_smes": 12, "n_markets": 3, "contracts_per_sme": 3, "n_niches": 3}, 25, "run", {}),
