@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from codeversions import Worktree, run_worker  # noqa: E402
 
 # name -> overrides of the earlier commit's defaults; sme_turnover = 0.008 (the default since
 # version 2) is written out, as are the parameters most likely to be recalibrated
@@ -67,7 +69,8 @@ for name, params in job["sets"].items():
         summaries.append(one(params, seed))
     out["ms"][name] = 1e3 * (time.perf_counter() - t0) / len(job["seeds"])
     out["steps"][name] = sum(s["steps"] for s in summaries) / len(summaries)
-    text = json.dumps(summaries, sort_keys=True, default=repr)
+    # default=bool: v2-pre-speed's stable_at_end was a NumPy bool (fixed since), the same truth value
+    text = json.dumps(summaries, sort_keys=True, default=bool)
     out["digest"][name] = hashlib.sha256(text.encode()).hexdigest()
 print(json.dumps(out))
 """
@@ -75,20 +78,8 @@ print(json.dumps(out))
 DEFAULTS = "import json; from sim.params import defaults; print(json.dumps(defaults()))"
 
 
-def _env(code_root: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": str(code_root)}
-
-
 def run_version(code_root: Path, sets: dict, seeds: list[int], reference: bool = False) -> dict:
-    job = json.dumps({"sets": sets, "seeds": seeds, "reference": reference})
-    proc = subprocess.run([sys.executable, "-c", WORKER], input=job, capture_output=True, text=True,
-                          env=_env(code_root), cwd=tempfile.gettempdir())
-    if proc.returncode:
-        raise RuntimeError(f"the code under {code_root} failed:\n{proc.stderr[-3000:]}")
-    out = json.loads(proc.stdout)
-    if not out["file"].startswith(str(code_root)):  # e.g. an editable install shadowing PYTHONPATH
-        raise RuntimeError(f"imported {out['file']}, not the code under {code_root}")
-    return out
+    return run_worker(code_root, WORKER, json.dumps({"sets": sets, "seeds": seeds, "reference": reference}))
 
 
 def load() -> str:
@@ -100,10 +91,8 @@ def compare(before: str, rounds: int, seeds: int, reference: bool = False, log=p
                             check=True).stdout.strip()
     now_commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
                                 text=True, check=True).stdout.strip()
-    tmp = Path(tempfile.mkdtemp(prefix="pb_speedup_"))
-    tree = tmp / "tree"
-    subprocess.run(["git", "worktree", "add", "--detach", str(tree), before], cwd=ROOT, check=True,
-                   capture_output=True)
+    worktree = Worktree(before)
+    tree = worktree.__enter__()
     versions = {"before": (tree, False), "now": (ROOT, False)}
     if reference:
         versions["reference"] = (ROOT, True)
@@ -114,7 +103,8 @@ def compare(before: str, rounds: int, seeds: int, reference: bool = False, log=p
     t_start = time.time()
     try:
         base = json.loads(subprocess.run([sys.executable, "-c", DEFAULTS], capture_output=True, text=True,
-                                         env=_env(tree), cwd=tempfile.gettempdir(), check=True).stdout)
+                                         env={**os.environ, "PYTHONPATH": str(tree)}, cwd=tempfile.gettempdir(),
+                                         check=True).stdout)
         sets = {name: {**base, **over} for name, over in SETS.items()}
         log(f"before = {before} ({commit}), now = {now_commit}; Python {sys.version.split()[0]}; "
             f"{seeds} seeds × {len(SETS)} parameter sets × {rounds} rounds; load average {loads[0]}")
@@ -134,9 +124,7 @@ def compare(before: str, rounds: int, seeds: int, reference: bool = False, log=p
             loads.append(load())
             log(f"  round {rnd + 1}/{rounds} done, load average {loads[-1]}")
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+        worktree.__exit__(None, None, None)
     med = {v: {k: statistics.median(x) for k, x in d.items()} for v, d in samples.items()}
     identical = {k: all(digests[v][k] == digests["before"][k] for v in versions) for k in SETS}
     import mesa

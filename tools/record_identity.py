@@ -28,12 +28,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from codeversions import Worktree, run_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ["steps", "events"]
@@ -160,34 +160,7 @@ print(json.dumps(out))
 def run_version(code_root: Path, cases: dict, python: str = sys.executable) -> dict:
     """Run :data:`WORKER` on ``cases`` with the code under ``code_root``; its JSON output (``cases``:
     name → record; the Mesa and NumPy versions)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code_root), str(Path(__file__).parent)])}
-    proc = subprocess.run([python, "-c", WORKER], input=json.dumps(cases), capture_output=True, text=True,
-                          env=env, cwd=tempfile.gettempdir())
-    if proc.returncode:
-        raise RuntimeError(f"recording with the code under {code_root} failed:\n{proc.stderr[-3000:]}")
-    out = json.loads(proc.stdout)
-    if not out["file"].startswith(str(code_root)):  # e.g. an editable install shadowing PYTHONPATH
-        raise RuntimeError(f"imported {out['file']}, not the code under {code_root}")
-    return out
-
-
-class Worktree:
-    """``git worktree`` of ``ref`` in a temporary folder, removed on exit."""
-
-    def __init__(self, ref: str) -> None:
-        self.ref = ref
-
-    def __enter__(self) -> Path:
-        self.tmp = Path(tempfile.mkdtemp(prefix="pb_ref_"))
-        self.path = self.tmp / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(self.path), self.ref], cwd=ROOT, check=True,
-                       capture_output=True)
-        return self.path
-
-    def __exit__(self, *exc) -> None:
-        subprocess.run(["git", "worktree", "remove", "--force", str(self.path)], cwd=ROOT, capture_output=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    return run_worker(code_root, WORKER, json.dumps(cases), python, [Path(__file__).parent])
 
 
 def main(argv: list[str] | None = None) -> int:
