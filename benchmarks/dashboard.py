@@ -49,22 +49,11 @@ CHROMIUM_ARGS = [
 def in_process(steps: int, afresh_steps: int) -> dict:
     import ipyvuetify as v
     import mesa
-    import solara
 
     import sim.app as app
 
-    sessions = []
-
-    @solara.component
-    def Probe():
-        session = app.use_session()
-        if not sessions:
-            sessions.append(session)
-        app.Dashboard(session)
-
-    _box, rc = solara.render(solara.AppLayout(children=[Probe()]), handle_error=False)
-    try:
-        session = sessions[0]  # the defaults, run on past settlement
+    _box, rc, session = app.render_headless()
+    try:  # the defaults, run on past settlement
         session.controls.set({**session.controls.value, "stop_on_settle": False})
         session.reset()
         step = rc.find(v.Btn, children=["Step"]).widget
@@ -73,7 +62,7 @@ def in_process(steps: int, afresh_steps: int) -> dict:
             start = time.perf_counter()
             step.click()
             page_ms.append(1000 * (time.perf_counter() - start))
-        model = sessions[0].model.value
+        model = session.model.value
         assert model.steps == steps, f"the model stopped at step {model.steps}"
     finally:
         rc.close()

@@ -339,3 +339,20 @@ def Page():
 
 
 page = Page
+
+
+def render_headless():
+    """The page in Solara's test renderer (no browser, no server), as ``solara run`` lays it out:
+    returns ``(box, render_context, session)``. For the tests and the dashboard benchmark."""
+    sessions: list[Session] = []
+
+    @solara.component
+    def Probe():
+        session = use_session()
+        if not sessions:
+            sessions.append(session)
+        Dashboard(session)
+
+    # AppLayout is what `solara run` wraps a page in; without it the sidebar is not drawn
+    box, rc = solara.render(solara.AppLayout(children=[Probe()]), handle_error=False)
+    return box, rc, sessions[0]

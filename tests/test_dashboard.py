@@ -199,18 +199,7 @@ class Page:
     """A dashboard page in Solara's test renderer, with a handle on its session."""
 
     def __init__(self):
-        sessions = []
-
-        @solara.component
-        def Probe():
-            session = app.use_session()
-            if not sessions:
-                sessions.append(session)
-            app.Dashboard(session)
-
-        # AppLayout is what `solara run` wraps a page in; without it the sidebar is not drawn
-        self.box, self.rc = solara.render(solara.AppLayout(children=[Probe()]), handle_error=False)
-        self.session = sessions[0]
+        self.box, self.rc, self.session = app.render_headless()
 
     @property
     def model(self):
