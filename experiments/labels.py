@@ -128,3 +128,13 @@ def value(name: str, v) -> str:
 def point(row: Mapping, names: list[str], overrides: Mapping[str, str] | None = None) -> str:
     """A design point in words, e.g. ``voice cost 0.3, exit cost 1``."""
     return ", ".join(f"{label(n, overrides, unit=False)} {value(n, row[n])}" for n in names) or "base"
+
+
+def markdown_outputs(keys) -> str:
+    """The summary keys as a Markdown table of key, label and unit (docs/DATA.md holds this text, checked
+    by a test)."""
+    lines = ["| key | meaning | unit |", "|---|---|---|"]
+    for key in keys:
+        text, unit = _output(key) or (key.replace("_", " "), "")
+        lines.append(f"| `{key}` | {text} | {unit} |")
+    return "\n".join(lines)

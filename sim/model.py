@@ -22,6 +22,25 @@ from sim.observe import (
 )
 from sim.params import validate
 
+# Per-agent reporters (opt-in, ``collect_agents=True``): by agent type, so that each type reports only
+# what it has (Mesa 3.5's string reporters raise on agents that lack the attribute).
+AGENT_REPORTERS = {
+    SME: {
+        "ambition": "ambition",
+        "voluntarism": "voluntarism",
+        "capability": "capability",
+        "founder": "founder",
+        "agents": lambda sme: len(sme.contracts),
+        "knowledge": lambda sme: sum(sme.knowledge.values()) / len(sme.knowledge),
+    },
+    Subsidiary: {
+        "exploration": "exploration",
+        "lof": "lof",
+        "market": "market",
+        "principals": lambda sub: len(sub.contracts),
+    },
+}
+
 
 class PiggybackModel(mesa.Model):
     """Partnerships between MNE subsidiaries and exporting SMEs (Bueno Merino & Grandval 2012;
@@ -34,6 +53,8 @@ class PiggybackModel(mesa.Model):
         collect_steps: keep one DataCollector row per step (False: the summary only, as in
             :func:`run`; collecting is ~15 % of a default run's time).
         record_events: keep the contract-level event log (:class:`sim.observe.EventLog`) in ``events``.
+        collect_agents: the DataCollector also keeps a row per SME and per subsidiary each step
+            (:data:`AGENT_REPORTERS`; ``datacollector.get_agenttype_vars_dataframe(SME)``).
         reference: step by :meth:`step`'s own stages, in which agents call the rules of
             :mod:`sim.rules` (the readable reference), instead of :func:`sim.fast.step`, which
             inlines them (the default: about 2× faster, the same results bit for bit). Forced
@@ -43,7 +64,7 @@ class PiggybackModel(mesa.Model):
     """
 
     def __init__(self, rng=None, seed=None, collect_steps: bool = True, record_events: bool = False,
-                 reference: bool = False, **params: Any) -> None:
+                 reference: bool = False, collect_agents: bool = False, **params: Any) -> None:
         if seed is not None and rng is None:
             rng = seed
         super().__init__(rng=rng)
@@ -80,7 +101,10 @@ class PiggybackModel(mesa.Model):
         # One row per step, after the step (not at initialisation): Mesa 3.3's batch_run
         # reads row `steps - 1` as the final state, so an initial row would shift it by one.
         # The `steps` column is the step number on every Mesa version.
-        self.datacollector = mesa.DataCollector(model_reporters={k: k for k in ("seed", *SUMMARY_KEYS)})
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: k for k in ("seed", *SUMMARY_KEYS)},
+            agenttype_reporters=AGENT_REPORTERS if collect_agents else None,
+        )
 
     # -- §5 initialisation ----------------------------------------------------------
     def _build_population(self) -> None:

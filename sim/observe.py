@@ -226,20 +226,20 @@ class ShockWatch:
 
 EVENT_COLUMNS = (
     "step",  # the step the event happened in (0: initialisation)
-    "event",  # formed | quadrant | exit | departure
+    "event",  # formed, quadrant, path_by_exit, exit or departure
     "contract",  # contract id (unique within a run)
     "sme",  # unique_id of the SME
     "sub",  # unique_id of the subsidiary
-    "market",
-    "niche",
+    "market",  # the contract's market
+    "niche",  # the SME's niche
     "quadrant",  # the contract's quadrant after the event (1..4)
     "from_quadrant",  # before it (quadrant events), else empty
     "path",  # A–D when the change is a path (§8), else empty
-    "action",  # loyalty | voice | exit | drift: what moved the intent (quadrant events)
-    "by",  # who chose an exit: sme | sub
-    "trust_sme",
-    "trust_sub",
-    "communication",
+    "action",  # loyalty, voice, exit or drift: what moved the intent (quadrant events)
+    "by",  # who chose an exit: sme or sub
+    "trust_sme",  # the SME's trust in its agent at that moment
+    "trust_sub",  # the subsidiary's trust in the SME
+    "communication",  # the contract's communication
 )
 
 

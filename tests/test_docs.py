@@ -35,3 +35,12 @@ def test_the_specification_copy_is_current():
     assert ours.exists()
     if shared.exists():
         assert ours.read_text() == shared.read_text(), "docs/MODEL.md is stale: copy ../shared/MODEL.md"
+
+
+def test_data_doc_names_every_summary_key_and_event_column():
+    from experiments.labels import markdown_outputs
+    from sim.observe import EVENT_COLUMNS, SUMMARY_KEYS
+
+    data = (ROOT / "docs" / "DATA.md").read_text()
+    assert markdown_outputs(SUMMARY_KEYS) in data, "docs/DATA.md's summary-key table is stale"
+    assert all(f"| `{c}` |" in data for c in EVENT_COLUMNS)

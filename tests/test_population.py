@@ -175,3 +175,19 @@ def test_the_event_log_records_formation_paths_exits_and_departures():
             assert ((paths["path"] == p) & (paths["action"] == a)).sum() == m.summary()[f"path_{p}_{a}"]
     assert ev["trust_sme"].between(0, 1).all() and (ev["step"].diff().fillna(0) >= 0).all()
     assert PiggybackModel(rng=3).events is None  # off by default: no cost
+
+
+def test_agent_reporters_are_collected_on_request():
+    from sim.agents import SME, Subsidiary
+
+    m = PiggybackModel(rng=2, collect_agents=True, max_steps=12, stop_on_settle=False)
+    m.run()
+    smes = m.datacollector.get_agenttype_vars_dataframe(SME)
+    subs = m.datacollector.get_agenttype_vars_dataframe(Subsidiary)
+    assert {"ambition", "voluntarism", "capability", "founder", "agents", "knowledge"} <= set(smes.columns)
+    assert {"exploration", "lof", "market", "principals"} <= set(subs.columns)
+    assert len(subs) == 12 * len(m.subsidiaries) and len(smes) >= 12 * m.p["n_smes"] - 1
+    assert smes["ambition"].between(0, 1).all() and subs["principals"].sum() > 0
+    plain = PiggybackModel(rng=2, max_steps=12, stop_on_settle=False)
+    plain.run()
+    assert plain.summary() == m.summary()  # collecting changes nothing
