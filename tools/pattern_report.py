@@ -5,9 +5,11 @@ The calibration record of docs/ODD.md (§9) is this output::
     .venv/bin/python tools/pattern_report.py                # all scenarios, 50 replicates (~15 min on 2 cores)
     .venv/bin/python tools/pattern_report.py --json out.json
     .venv/bin/python tools/pattern_report.py --confirmation  # §12.1 at 30, 60 and 240 SMEs, every start
+    .venv/bin/python tools/pattern_report.py --confirmation --only confirm_mixed_n30 --entropy 20261209 --replicates 200
 
 Same seeds and the same runs as the tests (the scenario table, seeds and outcome rules are imported
-from the test module), so the figures here are the ones the tests assert on.
+from the test module), so the figures here are the ones the tests assert on; ``--entropy`` and
+``--replicates`` draw other seeds (``SeedSequence(entropy).spawn(replicates)``) to measure a figure again.
 """
 
 from __future__ import annotations
@@ -92,13 +94,19 @@ def main(argv=None) -> int:
     ap.add_argument("--json", help="also write the figures as JSON")
     ap.add_argument("--confirmation", action="store_true",
                     help="instead: the confirmation of settlement for every start at 30, 60 and 240 SMEs")
+    ap.add_argument("--entropy", type=int, help="seeds from this SeedSequence entropy instead of the tests' seeds")
+    ap.add_argument("--replicates", type=int, help="runs per scenario (default: the tests' counts)")
     args = ap.parse_args(argv)
+    seeds = T.SEEDS
+    if args.entropy is not None or args.replicates:
+        n = args.replicates or 2 * T.REPLICATES
+        seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(args.entropy or T.ROOT_ENTROPY).spawn(n)]
     if args.confirmation:
         T.SCENARIOS.clear()
         T.SCENARIOS.update(CONFIRMATION)
     names = [n for n in T.SCENARIOS if not args.only or any(n.startswith(o) for o in args.only)]
     T.SCENARIOS = {n: T.SCENARIOS[n] for n in names}
-    jobs = [(n, T.SCENARIOS[n][0], s) for n in names for s in T.SEEDS[: T.SCENARIOS[n][1]]]
+    jobs = [(n, T.SCENARIOS[n][0], s) for n in names for s in seeds[: args.replicates or T.SCENARIOS[n][1]]]
     runs: dict = {}
     with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
         for name, a, b in pool.map(_job, jobs, chunksize=8):
