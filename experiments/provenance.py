@@ -7,9 +7,10 @@ files must not then report its own output as a local change).
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
-import importlib
+import importlib.util
 import os
 import platform
 import subprocess
@@ -58,19 +59,59 @@ def now() -> str:
 
 
 def model_fingerprint(model: str) -> str:
-    """Hash of the source of every loaded module of the model's package (e.g. ``sim.*``).
+    """Hash of the source of the model's module and of every module of its package that it imports.
 
     Recorded in the manifest: runs made by different model code must not be mixed in one folder.
-    Only modules the model run actually imported count (a dashboard edit does not invalidate a sweep).
+    The modules are found by reading the source (:func:`model_modules`), not from what this process
+    happens to have imported, so the fingerprint does not depend on what ran before it (a figure's
+    palette, the dashboard); an edit to a module the model does not import (the dashboard) does not
+    invalidate a sweep.
     """
-    module = model.partition(":")[0]
-    importlib.import_module(module)
-    package = module.split(".")[0]
-    prefix = module if package == "experiments" else package  # a model shipped inside experiments/: itself only
     h = hashlib.sha256()
-    for name in sorted(m for m in sys.modules if m == prefix or m.startswith(prefix + ".")):
-        path = getattr(sys.modules[name], "__file__", None)
-        if path and path.endswith(".py") and os.path.exists(path):
-            h.update(name.encode())
-            h.update(Path(path).read_bytes())
+    for name, path in model_modules(model.partition(":")[0]):
+        h.update(name.encode())
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def model_modules(module: str) -> list[tuple[str, Path]]:
+    """``(name, source file)`` of ``module``, of the packages above it and, transitively, of every
+    module of the same package they import (``import``/``from`` statements anywhere in the source,
+    relative ones included), sorted by name. A model shipped inside ``experiments/`` counts alone."""
+    package = module.split(".")[0]
+    prefix = module if package == "experiments" else package
+
+    def ours(name: str) -> bool:
+        return name == prefix or name.startswith(prefix + ".")
+
+    def source(name: str) -> Path | None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, AttributeError, ValueError):  # a name imported from a module, not a module
+            return None
+        origin = spec.origin if spec else None
+        return Path(origin) if origin and origin.endswith(".py") and os.path.exists(origin) else None
+
+    found: dict[str, Path] = {}
+    todo = [module] + [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+    while todo:
+        name = todo.pop()
+        if name in found or not ours(name) or (path := source(name)) is None:
+            continue
+        found[name] = path
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                todo += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: resolve against this module's package
+                    parts = name.split(".")[: len(name.split(".")) - node.level + is_package]
+                    base = ".".join(parts + ([base] if base else []))
+                todo.append(base)
+                todo += [f"{base}.{a.name}" for a in node.names if a.name != "*"]  # names that are modules
+            else:
+                continue
+            # a module's parent packages run when it is imported
+            todo += [".".join(t.split(".")[:i]) for t in list(todo) for i in range(1, t.count(".") + 1)]
+    return sorted(found.items())

@@ -463,3 +463,22 @@ def test_a_committed_folder_without_runs_is_rerun_only_if_its_definition_matches
     with pytest.raises(runner.RunnerError, match="different version of the model"):
         runner.run_experiment(config.load(str(toml)), runner.SerialExecutor(), out=out, progress=False)
     assert store.read_json(out / store.MANIFEST) == manifest
+
+
+def test_model_fingerprint_does_not_depend_on_what_else_was_imported():
+    """The fingerprint covers the model and the modules it imports, read from the source: the same in
+    a fresh process and after the figures (which import sim.palette) or the dashboard were loaded, as a
+    `run-all` or a resume in a new process must find it."""
+    from experiments import provenance
+
+    code = "import sys; {pre}; from experiments import provenance as p; print(p.model_fingerprint('sim.model:run'))"
+    prints = {
+        subprocess.run([sys.executable, "-c", code.format(pre=pre)], capture_output=True, text=True, check=True,
+                       cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+        for pre in ("pass", "import experiments.plots, sim.palette, sim.app")
+    }
+    assert len(prints) == 1, prints
+    names = [n for n, _ in provenance.model_modules("sim.model")]
+    assert {"sim", "sim.model", "sim.fast", "sim.agents", "sim.population", "sim.rules.trust"} <= set(names)
+    assert not {"sim.palette", "sim.app", "sim.dashboard_figures"} & set(names)
+    assert [n for n, _ in provenance.model_modules("experiments.trivial")] == ["experiments.trivial"]
