@@ -93,12 +93,14 @@ def model_modules(module: str) -> list[tuple[str, Path]]:
         return Path(origin) if origin and origin.endswith(".py") and os.path.exists(origin) else None
 
     found: dict[str, Path] = {}
-    todo = [module] + [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+    todo = [module]
     while todo:
         name = todo.pop()
         if name in found or not ours(name) or (path := source(name)) is None:
             continue
         found[name] = path
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # its packages run when it is imported
         is_package = path.name == "__init__.py"
         for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
             if isinstance(node, ast.Import):
@@ -106,12 +108,7 @@ def model_modules(module: str) -> list[tuple[str, Path]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:  # relative: resolve against this module's package
-                    parts = name.split(".")[: len(name.split(".")) - node.level + is_package]
-                    base = ".".join(parts + ([base] if base else []))
+                    base = ".".join(parts[: len(parts) - node.level + is_package] + ([base] if base else []))
                 todo.append(base)
                 todo += [f"{base}.{a.name}" for a in node.names if a.name != "*"]  # names that are modules
-            else:
-                continue
-            # a module's parent packages run when it is imported
-            todo += [".".join(t.split(".")[:i]) for t in list(todo) for i in range(1, t.count(".") + 1)]
     return sorted(found.items())
