@@ -13,11 +13,11 @@ import mesa
 
 from sim import rules
 from sim.contracts import Contract, quadrant_of
+from sim.vocabulary import DRIFT, LOYALTY, VOICE
 
 if TYPE_CHECKING:
     from sim.model import PiggybackModel
 
-LOYALTY, EXIT, VOICE, DRIFT = "loyalty", "exit", "voice", "drift"
 
 
 class Headquarters(mesa.Agent):

@@ -6,69 +6,17 @@ import math
 
 import numpy as np
 
-QUADRANT_LABELS = ("Q1", "Q2", "Q3", "Q4")
-REGIMES = (*QUADRANT_LABELS, "mixed")
-PATH_NAMES = ("A", "B", "C", "D")
-PATH_ACTIONS = ("loyalty", "voice", "exit", "drift")
-
-# (quadrant before, quadrant after) -> path (PB Figure 1): loyalty downhill, voice uphill
-PATHS: dict[tuple[int, int], str] = {(2, 1): "A", (4, 1): "B", (2, 3): "C", (4, 3): "D"}
-
-PATH_KEYS = tuple(f"path_{p}_{a}" for p in PATH_NAMES for a in PATH_ACTIONS)
-
-# The flat run summary (§8, §12.1); every key is also a model reporter of the DataCollector.
-SUMMARY_KEYS = (
-    "settled",
-    "settle_step",
-    "steps",
-    "quadrant",
-    "final_quadrant",
-    "stable_at_end",
-    "share_Q1",
-    "share_Q2",
-    "share_Q3",
-    "share_Q4",
-    "composition_Q1",
-    "composition_Q2",
-    "composition_Q3",
-    "composition_Q4",
-    "occupancy_Q1",
-    "occupancy_Q2",
-    "occupancy_Q3",
-    "occupancy_Q4",
-    "occupancy_mixed",
-    "regime_switches",
-    "contracts",
-    "path_A",
-    "path_B",
-    "path_C",
-    "path_D",
-    *PATH_KEYS,
-    "founders_path_A",
-    "founders_path_B",
-    "founders_path_C",
-    "founders_path_D",
-    "exits",
-    "voices",
-    "voice_successes",
-    "loyalty_acts",
-    "departures",
-    "entrants",
-    "sub_renewals",
-    "shock_regime",
-    "shock_returned",
-    "shock_return_time",
-    "mean_trust",
-    "mean_communication",
-    "mean_effort",
-    "mean_lof",
-    "mean_ambition",
-    "mean_exploration",
-    "total_value",
-    "contracts_formed",
-    "contracts_ended",
+from sim.vocabulary import (  # noqa: F401  (re-exported until callers import sim.vocabulary)
+    EVENT_COLUMNS,
+    PATH_KEYS,
+    PATH_NAMES,
+    PATHS,
+    QUADRANTS,
+    REGIMES,
+    SUMMARY_KEYS,
 )
 
+QUADRANT_LABELS = QUADRANTS  # the name the observer and the dashboard have used
 
 def path_of(before: int, after: int) -> str | None:
     """§8 path of a continuing contract moving between quadrants: A Q2→Q1, B Q4→Q1, C Q2→Q3, D Q4→Q3."""
@@ -222,25 +170,6 @@ class ShockWatch:
 
     def returned(self, final_regime: str) -> bool:
         return self.return_time is not None and final_regime == self.regime
-
-
-EVENT_COLUMNS = (
-    "step",  # the step the event happened in (0: initialisation)
-    "event",  # formed, quadrant, path_by_exit, exit or departure
-    "contract",  # contract id (unique within a run)
-    "sme",  # unique_id of the SME
-    "sub",  # unique_id of the subsidiary
-    "market",  # the contract's market
-    "niche",  # the SME's niche
-    "quadrant",  # the contract's quadrant after the event (1..4)
-    "from_quadrant",  # before it (quadrant events), else empty
-    "path",  # A–D when the change is a path (§8), else empty
-    "action",  # loyalty, voice, exit or drift: what moved the intent (quadrant events)
-    "by",  # who chose an exit: sme or sub
-    "trust_sme",  # the SME's trust in its agent at that moment
-    "trust_sub",  # the subsidiary's trust in the SME
-    "communication",  # the contract's communication
-)
 
 
 class EventLog:

@@ -7,6 +7,8 @@ Quadrants and actions never share a colour, because the path figures draw both a
 
 from __future__ import annotations
 
+from sim.vocabulary import QUADRANT_NAMES  # noqa: F401  (the figures' and dashboard's legend names)
+
 QUADRANT_COLOURS: dict[str, str] = {
     "Q1": "#0072B2",  # blue: exploit × domestic, the supply-chain equilibrium
     "Q2": "#E69F00",  # orange: exploit × international, a tension
@@ -23,12 +25,6 @@ ACTION_COLOURS: dict[str, str] = {
     "voice": "#CC79A7",  # reddish purple: uphill toward Q3
     "exit": "#000000",  # black: the contract ends
     "drift": "#999999",  # grey: learning or headquarters pressure, no choice
-}
-QUADRANT_NAMES: dict[str, str] = {
-    "Q1": "exploit × domestic",
-    "Q2": "exploit × international",
-    "Q3": "explore × international",
-    "Q4": "explore × domestic",
 }
 # Series that are neither quadrants nor actions (e.g. first- against total-order Sobol indices): neutral greys,
 # so that they never read as a quadrant. Ordered series (one line per value of a second parameter) take the

@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 
 from sim.rules.matching import logit_weights
-
-LOYALTY, EXIT, VOICE = "loyalty", "exit", "voice"
-ACTIONS = (LOYALTY, EXIT, VOICE)
+from sim.vocabulary import ACTIONS, EXIT, LOYALTY, VOICE  # noqa: F401  (ACTIONS re-exported)
 
 MATURITY_STEPS = 24  # ℓ reaches its full weight after two years of contract age
 
