@@ -26,7 +26,7 @@ lint: $(STAMP)
 
 app: $(STAMP)  ## the interactive dashboard on http://localhost:8765
 	-$(BIN)/python tools/solara_assets.py  # Solara's front end from npm where its CDN is out of reach
-	$(BIN)/solara run sim/app.py --host localhost --port 8765
+	$(BIN)/solara run sim/dashboard/app.py --host localhost --port 8765
 
 experiments: $(STAMP)  ## regenerate every shipped result in results/ (about an hour on 2 cores)
 	$(BIN)/python -m experiments run-all --shipped --fresh

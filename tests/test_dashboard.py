@@ -1,4 +1,4 @@
-"""The dashboard (sim/app.py) without a browser: controls, figures, and pages driven by Solara's test renderer."""
+"""The dashboard (sim/dashboard/) without a browser: controls, figures, and pages in Solara's test renderer."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import ipyvuetify as v  # noqa: E402
 import ipywidgets  # noqa: E402
 from PIL import Image  # noqa: E402
 
-import sim.app as app  # noqa: E402
-import sim.dashboard_controls as ui  # noqa: E402
-import sim.dashboard_figures as figures  # noqa: E402
+import sim.dashboard.app as app  # noqa: E402
+import sim.dashboard.controls as ui  # noqa: E402
+import sim.dashboard.figures as figures  # noqa: E402
 from sim.model import PiggybackModel  # noqa: E402
 from sim.params import PARAMS  # noqa: E402
 

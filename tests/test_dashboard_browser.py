@@ -1,4 +1,4 @@
-"""The dashboard in a real browser: ``solara run sim/app.py`` on a free port, driven by headless Chromium.
+"""The dashboard in a real browser: ``solara run sim/dashboard/app.py`` on a free port, driven by headless Chromium.
 
 Uses Debian's Chromium (``/usr/bin/chromium``, installed by ``.ci/run`` with apt), never a
 browser downloaded by Playwright. ``UPDATE_SCREENSHOT=1`` plays 120 steps (then, with the
@@ -71,7 +71,7 @@ def dashboard(tmp_path):
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # also when not installed
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path}
     solara_bin = Path(sys.executable).with_name("solara")
-    cmd = [str(solara_bin), "run", "sim/app.py", "--host", "localhost", "--port", str(port), "--production"]
+    cmd = [str(solara_bin), "run", "sim/dashboard/app.py", "--host", "localhost", "--port", str(port), "--production"]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -120,7 +120,7 @@ def _play_until(page, step: int) -> None:
 def test_controls_steps_shock_and_reset(dashboard, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    import sim.app as app
+    import sim.dashboard.app as app
 
     with sync_playwright() as p:
         browser = _launch(p)
@@ -135,7 +135,7 @@ def test_controls_steps_shock_and_reset(dashboard, tmp_path):
             src = shares.get_attribute("src")
 
             # every control shows its value, unit and default; a change is marked and waits for Reset
-            from sim.dashboard_controls import slider_step
+            from sim.dashboard.controls import slider_step
             from sim.params import PARAMS
 
             vc = PARAMS["voice_cost"].default

@@ -1,4 +1,4 @@
-"""Interactive dashboard (issues #4, #13): ``make app`` or ``solara run sim/app.py``.
+"""Interactive dashboard: ``make app`` or ``solara run sim/dashboard/app.py``.
 
 Laid out as Mesa's SolaraViz is (controls and parameters in the sidebar, views in a grid,
 Reset / Play / Step, a play interval, views as functions of the model) but built from
@@ -6,8 +6,8 @@ Solara directly, because SolaraViz cannot give what teaching needs: its model is
 for every browser session, its parameter inputs show no value or unit, and it cannot restart
 a settled model after a shock. Here each browser session (tab) builds its own model and
 controls in :func:`use_session`; every control is built from the parameter table
-(:mod:`sim.dashboard_controls`); the figures are persistent and redrawn by blitting
-(:mod:`sim.dashboard_figures`). A step re-renders the views only: one render pass, since
+(:mod:`sim.dashboard.controls`); the figures are persistent and redrawn by blitting
+(:mod:`sim.dashboard.figures`). A step re-renders the views only: one render pass, since
 only :class:`Views` reads the session's frame counter (Mesa's global ``update_counter`` has
 a render pass per component that reads it). Works on Mesa 3.3 and 3.5.
 """
@@ -28,12 +28,11 @@ import ipyvue
 import solara
 import solara.lab
 
-from sim import dashboard_controls as ui
-from sim import dashboard_figures as figures
+from sim.dashboard import controls as ui
+from sim.dashboard import figures
 from sim.model import PiggybackModel
-from sim.observe import SUMMARY_KEYS
-from sim.palette import QUADRANT_NAMES
 from sim.params import PARAMS
+from sim.vocabulary import QUADRANT_NAMES, SUMMARY_KEYS
 
 # Solara's Vue 2 front end is the one Mesa supports: with ipyvue/ipyvuetify 3 the page stays blank (mesa#3806)
 VUE2 = int(ipyvue.__version__.split(".")[0]) < 2
@@ -334,7 +333,7 @@ def Dashboard(session: Session):
 
 @solara.component
 def Page():
-    """What ``solara run sim/app.py`` serves: one session per browser tab."""
+    """What ``solara run sim/dashboard/app.py`` serves: one session per browser tab."""
     Dashboard(use_session())
 
 

@@ -1,4 +1,4 @@
-"""The dashboard's parameter controls (sim/app.py), every one built from the parameter table.
+"""The dashboard's parameter controls (sim/dashboard/app.py), every one built from the parameter table.
 
 A control shows the parameter's label in words, its value and unit, and whether it is at the
 calibrated default (:data:`sim.params.PARAMS`: ``label``, ``unit``, ``ui_range``, ``default``).

@@ -1,4 +1,4 @@
-"""The dashboard's figures (sim/app.py): persistent matplotlib figures redrawn by blitting.
+"""The dashboard's figures (sim/dashboard/app.py): persistent matplotlib figures redrawn by blitting.
 
 A figure draws its static parts (axes, ticks, legend, markers) once and keeps them as a
 background bitmap; a frame restores that bitmap, draws only the artists that change (lines,
@@ -23,22 +23,21 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from sim.observe import PATH_ACTIONS, PATH_NAMES, QUADRANT_LABELS
 from sim.palette import (
     ACTION_COLOURS,
     OUTCOME_COLOURS,
     QUADRANT_COLOURS,
-    QUADRANT_NAMES,
     SEQUENTIAL_CMAP,
     SERIES_COLOURS,
 )
+from sim.vocabulary import PATH_ACTIONS, PATH_NAMES, QUADRANT_NAMES, QUADRANTS
 
 DPI = 100
 SIZE = (5.6, 3.7)  # inches: a cell of the dashboard's 2-column grid
 MNE_MARKERS = "sD^vph8*"
 RECENT = 6  # steps a party's exit / voice / loyalty stays outlined in the network
 PATH_MOVES = {"A": "Q2→Q1", "B": "Q4→Q1", "C": "Q2→Q3", "D": "Q4→Q3"}
-SHARES = {f"share_{q}": (f"{q} {QUADRANT_NAMES[q]}", {"color": QUADRANT_COLOURS[q]}) for q in QUADRANT_LABELS}
+SHARES = {f"share_{q}": (f"{q} {QUADRANT_NAMES[q]}", {"color": QUADRANT_COLOURS[q]}) for q in QUADRANTS}
 # the means are neither quadrants nor actions: the palette's neutral series greys, told apart by line style too
 MEANS = {
     "mean_trust": ("trust", {"color": SERIES_COLOURS[0], "ls": "-"}),
@@ -209,7 +208,7 @@ class RegimePainter(Painter):
     composition that decides the regime, MODEL.md §12.1) and occupancy since burn-in."""
 
     ROWS = ("occupancy since\nburn-in", "composition:\nwindow mean", "this month")
-    REGIMES = (*QUADRANT_LABELS, "mixed")
+    REGIMES = (*QUADRANTS, "mixed")
 
     def __init__(self) -> None:
         super().__init__(figsize=(SIZE[0], 2.4))
@@ -226,8 +225,8 @@ class RegimePainter(Painter):
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncols=3, fontsize=7, frameon=False)
 
     def update(self, model) -> None:
-        now = [getattr(model, f"share_{q}") for q in QUADRANT_LABELS] + [0.0]
-        window = [getattr(model, f"composition_{q}") for q in QUADRANT_LABELS] + [0.0]
+        now = [getattr(model, f"share_{q}") for q in QUADRANTS] + [0.0]
+        window = [getattr(model, f"composition_{q}") for q in QUADRANTS] + [0.0]
         occupancy = [getattr(model, f"occupancy_{r}") for r in self.REGIMES]
         self.note.set_text("" if occupancy[0] is not None else f"after burn-in (month {model.p['burn_in']})")
         rows = (occupancy if occupancy[0] is not None else [0.0] * 5, window, now)
@@ -356,7 +355,7 @@ class NetworkPainter(Painter):
     @staticmethod
     def _legend(model) -> list[Line2D]:
         quadrants = [
-            Line2D([], [], color=QUADRANT_COLOURS[q], lw=3, label=f"{q} {QUADRANT_NAMES[q]}") for q in QUADRANT_LABELS
+            Line2D([], [], color=QUADRANT_COLOURS[q], lw=3, label=f"{q} {QUADRANT_NAMES[q]}") for q in QUADRANTS
         ]
         mnes = [
             Line2D([], [], ls="", marker=m, color="gray", ms=8, label=f"MNE {i} subsidiary")
@@ -384,7 +383,7 @@ class NetworkPainter(Painter):
         layout.sync(model.smes)
         contracts = list(model.book.active.values())
         self.edges.set_segments([(layout.sub_xy[c.sub.unique_id], layout.sme_xy[c.sme.unique_id]) for c in contracts])
-        self.edges.set_color([QUADRANT_COLOURS[QUADRANT_LABELS[c.quadrant - 1]] for c in contracts])
+        self.edges.set_color([QUADRANT_COLOURS[QUADRANTS[c.quadrant - 1]] for c in contracts])
         self.edges.set_linewidths([0.5 + 3.0 * c.trust_mean for c in contracts])
         for subs, scatter in self.mnes:
             self._nodes(scatter, subs, [s.exploration for s in subs], step)
