@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint app bench experiments clean
+.PHONY: run test test-fast lint app bench experiments identity clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ app: $(STAMP)  ## the interactive dashboard on http://localhost:8765
 
 experiments: $(STAMP)  ## regenerate every shipped result in results/ (about an hour on 2 cores)
 	$(BIN)/python -m experiments run-all --shipped --fresh
+
+identity: $(STAMP)  ## after an intended change of a rule: check both schedules agree, refresh mirror hashes and the identity record
+	$(BIN)/python tools/refresh_identity.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -75,7 +75,7 @@ class _Party(mesa.Agent):
         """§7.2: pick a candidate by logit on fit = 1 − |a − x|; None if there is none.
 
         ``uniform``: where the draw comes from (default the model's ``rng.random``; the fast step
-        passes the block it draws from, :class:`sim.fast.Uniforms`, which yields the same numbers)."""
+        passes the block it draws from, :class:`sim.steps.fast.Uniforms`, which yields the same numbers)."""
         pool = [c for c in candidates.values() if c.unique_id not in self.shunned]
         if not pool:
             return None

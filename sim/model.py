@@ -7,20 +7,15 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim import fast, population, rules
+from sim import observe, population, rules
 from sim.agents import SME, Headquarters, Intermediary, Subsidiary
-from sim.contracts import Contract, ContractBook, quadrant_of
-from sim.observe import (
-    PATH_KEYS,
-    PATH_NAMES,
-    SUMMARY_KEYS,
-    EventLog,
-    RegimeObserver,
-    ShockWatch,
-    exit_path,
-    path_of,
-)
+from sim.contracts import Contract, ContractBook
+from sim.observe import EventLog
 from sim.params import validate
+from sim.regime import RegimeObserver, ShockWatch
+from sim.steps import fast, mirrors
+from sim.steps import reference as reference_steps
+from sim.vocabulary import PATH_KEYS, PATH_NAMES, SUMMARY_KEYS
 
 # Per-agent reporters (opt-in, ``collect_agents=True``): by agent type, so that each type reports only
 # what it has (Mesa 3.5's string reporters raise on agents that lack the attribute).
@@ -55,10 +50,11 @@ class PiggybackModel(mesa.Model):
         record_events: keep the contract-level event log (:class:`sim.observe.EventLog`) in ``events``.
         collect_agents: the DataCollector also keeps a row per SME and per subsidiary each step
             (:data:`AGENT_REPORTERS`; ``datacollector.get_agenttype_vars_dataframe(SME)``).
-        reference: step by :meth:`step`'s own stages, in which agents call the rules of
-            :mod:`sim.rules` (the readable reference), instead of :func:`sim.fast.step`, which
+        reference: step by :mod:`sim.steps.reference`, in which agents call the rules of
+            :mod:`sim.rules` (the readable reference), instead of :mod:`sim.steps.fast`, which
             inlines them (the default: about 2× faster, the same results bit for bit). Forced
-            on, with a warning, if what ``sim.fast`` restates has changed since it was checked.
+            on, with a warning naming what changed, if a rule or stage the fast step restates
+            has changed since it was checked (:mod:`sim.steps.mirrors`).
         **params: overrides of the parameter table :data:`sim.params.PARAMS`; unknown
             names and invalid values raise ``ValueError``.
     """
@@ -72,7 +68,7 @@ class PiggybackModel(mesa.Model):
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
         self.max_steps = p["max_steps"]
         self.collect_steps = collect_steps
-        self.reference = reference or not fast.current()
+        self.reference = reference or not mirrors.current()
         self.book = ContractBook()
         self.events: EventLog | None = EventLog() if record_events else None
 
@@ -97,7 +93,7 @@ class PiggybackModel(mesa.Model):
         self.shock_watch: ShockWatch | None = None
 
         self._build_population()
-        self._observe(record=False)
+        observe.observe(self, record=False)
         # One row per step, after the step (not at initialisation): Mesa 3.3's batch_run
         # reads row `steps - 1` as the final state, so an initial row would shift it by one.
         # The `steps` column is the step number on every Mesa version.
@@ -184,199 +180,17 @@ class PiggybackModel(mesa.Model):
         self.settled, self.settle_step, self.quadrant = False, None, "unsettled"
         return replaced
 
-    def _shuffled(self, items: list) -> list:
-        """Random order within a stage (§3), from the model's own generator on every Mesa version."""
-        # tolist(): indexing with Python ints is ~2× faster than with numpy scalars
-        return [items[i] for i in self.rng.permutation(len(items)).tolist()]
-
     # -- §3 schedule ----------------------------------------------------------------
     def step(self) -> None:
-        """One month: the eight stages of MODEL.md §3 (unless ``reference``: :func:`sim.fast.step`)."""
-        if not self.reference:
-            fast.step(self)
-            return
-        p = self.p
-        # 1. headquarters pressure (§7.6), then aligned contracts pull their agents (§11.3);
-        #    the platform acts through detection (§7.1)
-        for hq in self.headquarters:
-            hq.apply_pressure()
-        if p["alignment_pull"] > 0.0:
-            for sub in self.subsidiaries:
-                sub.align(p["alignment_pull"])
-        # 2–3. opportunities, effort allocation, solution selling, LoF (§7.1, §7.3)
-        for sub in self.subsidiaries:
-            sub.allocate_effort()
-        self._opportunities()
-        for sub in self.subsidiaries:
-            sub.update_lof()
-        # 4. communication, trust, learning, value (§7.4, §7.5)
-        self._run_contracts()
-        # 5. tension and exit / voice / loyalty (§7.7)
-        for contract in self._shuffled(list(self.book.active.values())):
-            if contract.active:
-                self._tension(contract)
-        # 6. intent drift (§7.6)
-        drift_rate = p["ambition_drift"]
-        for sme in self.smes:
-            sme.drift(drift_rate)
-        # 7. population: departures and entries, mandate renewals (§11.1), a scheduled shock (§11.4);
-        #    then matching (§7.2), in which entrants and abandoned agents search
-        population.turnover(self)
-        if self.steps == p["shock_step"]:
-            self.shock(p["shock_share"], p["shock_intent"])
-        for sme in self._shuffled(self.smes):
-            if len(sme.contracts) < len(sme.targets):  # most SMEs have all their agents
-                sme.seek_agents()
-        for sub in self._shuffled(self.subsidiaries):
-            sub.refill_open_niches()
-        # 8. observation (§8)
-        self._observe()
+        """One month: the eight stages of MODEL.md §3, by :func:`sim.steps.fast.step` or, with ``reference``,
+        :func:`sim.steps.reference.step` (the same results); then the step's data row and whether to go on."""
+        (reference_steps.step if self.reference else fast.step)(self)
         if self.collect_steps:
             self.datacollector.collect(self)
         if self.steps >= self.max_steps:
             self.running = False
-        elif self.settled and p["stop_on_settle"] and self.steps >= p["shock_step"]:
+        elif self.settled and self.p["stop_on_settle"] and self.steps >= self.p["shock_step"]:
             self.running = False  # a scheduled shock is waited for: settlement is judged after it
-
-    def _opportunities(self) -> None:
-        """§7.1: each market draws Poisson(opportunity_rate) requirements, one niche each."""
-        p, rng = self.p, self.rng
-        for m, subs in enumerate(self.subs_by_market):
-            n = rng.poisson(p["opportunity_rate"])
-            if n == 0:
-                continue
-            search_prob = rules.search_probability(p["search_rate"], self.intermediary_strength[m])
-            for niche in rng.integers(p["n_niches"], size=n):
-                niche = int(niche)
-                for sub in self._shuffled(subs):
-                    if not sub.detects():
-                        continue
-                    contract = sub.contracts.get(niche)
-                    if contract is not None:
-                        sub.attempt_sale(contract)
-                        break
-                    # no partner for the niche: the requirement is lost to this subsidiary,
-                    # which may look for one (the first-mover advantage of a broad portfolio)
-                    if rng.random() < search_prob:
-                        sub.search(niche)
-
-    def _run_contracts(self) -> None:
-        """§7.4–7.5 for every active contract (parameters bound once: this is the hot loop)."""
-        p, rng, step = self.p, self.rng, self.steps
-        communication, trust_update, dyad_value_mean = rules.communication, rules.trust_update, rules.dyad_value_mean
-        comm_min, comm_max = p["comm_min"], p["comm_max"]
-        trust_args = (p["trust_gain"], p["success_gain"], p["frustration_erosion"], p["trust_decay"])
-        values = (p["value_q1"], p["value_q3"], p["value_tension"])
-        cv_q1, cv_other = p["value_cv_q1"], p["value_cv_q3"]
-        comm_cost2 = 2.0 * p["comm_cost"]  # communication is a non-redeployable cost to each side
-        learning_rate = p["learning_rate"]
-        for c in self.book.active.values():
-            sme = c.sme
-            comm = communication(c.trust_mean, sme.voluntarism, comm_min, comm_max)
-            c.communication = comm
-            sale = c.sale_step == step
-            c.trust_sme = trust_update(c.trust_sme, comm, sale, c.frustration_sme, *trust_args)
-            c.trust_sub = trust_update(c.trust_sub, comm, sale, c.frustration_sub, *trust_args)
-            sme.learn(c, learning_rate)
-            mean = dyad_value_mean(c.quadrant, *values)
-            cv = cv_q1 if c.quadrant == 1 else cv_other
-            noise = cv * mean * rng.standard_normal() if cv > 0 and mean > 0 else 0.0
-            c.value += mean + noise - comm_cost2 * comm
-            c.age += 1
-
-    def _tension(self, c: Contract) -> None:
-        """§7.7: frustration of the thwarted party and, past the threshold, its choice."""
-        p = self.p
-        decay = p["frustration_decay"]
-        q = quadrant_of(c.sub.exploration, c.sme.ambition)
-        if q == 2:  # exploit × international: SME entrepreneurship underused
-            c.frustration_sme = rules.frustration_step(c.frustration_sme, c.sme.ambition, True, decay)
-            c.frustration_sub *= 1.0 - decay
-            if c.frustration_sme > p["frustration_threshold"]:
-                c.frustration_sme = c.sme.respond_to_tension(c, c.frustration_sme)
-        elif q == 4:  # explore × domestic: MNE entrepreneurship underused
-            c.frustration_sub = rules.frustration_step(c.frustration_sub, c.sub.exploration, True, decay)
-            c.frustration_sme *= 1.0 - decay
-            if c.frustration_sub > p["frustration_threshold"]:
-                c.frustration_sub = c.sub.respond_to_tension(c, c.frustration_sub)
-        else:
-            c.frustration_sme *= 1.0 - decay
-            c.frustration_sub *= 1.0 - decay
-
-    # -- §8 observation -------------------------------------------------------------
-    def _count_path(self, path: str, action: str, founder: bool) -> None:
-        key = f"path_{path}"
-        setattr(self, key, getattr(self, key) + 1)
-        setattr(self, f"{key}_{action}", getattr(self, f"{key}_{action}") + 1)
-        if founder:  # a dyad of the initial population: how the starting tension resolved
-            setattr(self, f"founders_{key}", getattr(self, f"founders_{key}") + 1)
-
-    def _observe(self, record: bool = True) -> None:
-        counts = [0, 0, 0, 0, 0]
-        trust = comm = effort = value = 0.0
-        events = self.events if record else None
-        for c in self.book.active.values():
-            q = quadrant_of(c.sub.exploration, c.sme.ambition)
-            if c.exit_origin or q != c.quadrant:
-                self._count_change(c, q, events)
-            c.quadrant = q
-            counts[q] += 1
-            trust += c.trust_mean
-            comm += c.communication
-            effort += c.effort
-            value += c.value
-        self._observed(counts, trust, comm, effort, value, record)
-
-    def _count_change(self, c: Contract, q: int, events: EventLog | None) -> None:
-        """§8 a contract entered quadrant ``q``: a path by exit, or a move of its own (path or not)."""
-        if c.exit_origin:
-            path = exit_path(c.exit_origin, q)
-            if path:
-                self._count_path(path, "exit", c.sme.founder)
-                if events is not None:
-                    c.quadrant = q
-                    events.record(self.steps, "path_by_exit", c, from_quadrant=c.exit_origin, path=path,
-                                  action="exit")
-            c.exit_origin = 0
-        elif q != c.quadrant:
-            path = path_of(c.quadrant, q)
-            # the SME moved if its side (international: Q2, Q3) changed, else the subsidiary did
-            sme_moved = (q in (2, 3)) != (c.quadrant in (2, 3))
-            action = (c.sme if sme_moved else c.sub).move_action()
-            if path:
-                self._count_path(path, action, c.sme.founder)
-            if events is not None:
-                before, c.quadrant = c.quadrant, q
-                events.record(self.steps, "quadrant", c, from_quadrant=before, path=path, action=action)
-
-    def _observed(self, counts: list[int], trust: float, comm: float, effort: float, value: float,
-                  record: bool) -> None:
-        """§8/§12.1 what the contract pass counted and summed, as observations, the regime and settlement."""
-        n = len(self.book.active)
-        self.contracts = n
-        shares = [x / n for x in counts[1:]] if n else [0.0, 0.0, 0.0, 0.0]
-        self.share_Q1, self.share_Q2, self.share_Q3, self.share_Q4 = shares
-        self.mean_trust = trust / n if n else 0.0
-        self.mean_communication = comm / n if n else 0.0
-        self.mean_effort = effort / n if n else 0.0
-        self.mean_lof = sum([s.lof for s in self.subsidiaries]) / len(self.subsidiaries)
-        self.mean_exploration = sum([s.exploration for s in self.subsidiaries]) / len(self.subsidiaries)
-        self.mean_ambition = sum([s.ambition for s in self.smes]) / len(self.smes)
-        self.contracts_formed = self.book.formed
-        self.contracts_ended = self.book.ended
-        self.total_value = self.book.value_of_ended + value - self.costs
-        if not record:
-            return
-        obs = self.observer
-        obs.record(shares, n)
-        self.final_quadrant = obs.regime
-        self.stable_at_end = obs.stationary()
-        if self.stable_at_end and not self.settled:
-            self.settled = True
-            self.settle_step = self.steps
-            self.quadrant = obs.regime
-        if self.shock_watch is not None:
-            self.shock_watch.observe(obs.n, shares)
 
     # -- §12.1 derived observations (reporters) ---------------------------------------
     def _composition(self, k: int) -> float:
@@ -491,7 +305,7 @@ def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=()
     This is the whole contract the experiment runner relies on. ``tables`` may ask for extra
     row tables, returned under the summary's ``"tables"`` key: ``"steps"`` (one row per step: the
     quadrant shares and the number of contracts) and ``"events"`` (the contract event log,
-    :data:`sim.observe.EVENT_COLUMNS`). Asking for them does not change the run.
+    :data:`sim.vocabulary.EVENT_COLUMNS`). Asking for them does not change the run.
     """
     unknown = set(tables) - set(TABLES)
     if unknown:

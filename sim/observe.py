@@ -1,22 +1,18 @@
-"""MODEL.md §8 and §12.1 observation: quadrants, path events, regimes, settlement and the run summary."""
+"""MODEL.md §8 observation of the contracts: each step's pass over them (quadrants, path events and the
+actions behind them, shares and means), handed to the regime observer (:mod:`sim.regime`), and the
+optional contract event log. Both schedules (:mod:`sim.steps`) end with this pass; the fast one restates
+its loop and calls :func:`count_change` and :func:`record` itself."""
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+from sim.contracts import Contract, quadrant_of
+from sim.vocabulary import EVENT_COLUMNS, EXIT, PATHS
 
-from sim.vocabulary import (  # noqa: F401  (re-exported until callers import sim.vocabulary)
-    EVENT_COLUMNS,
-    PATH_KEYS,
-    PATH_NAMES,
-    PATHS,
-    QUADRANTS,
-    REGIMES,
-    SUMMARY_KEYS,
-)
+if TYPE_CHECKING:
+    from sim.model import PiggybackModel
 
-QUADRANT_LABELS = QUADRANTS  # the name the observer and the dashboard have used
 
 def path_of(before: int, after: int) -> str | None:
     """§8 path of a continuing contract moving between quadrants: A Q2→Q1, B Q4→Q1, C Q2→Q3, D Q4→Q3."""
@@ -28,148 +24,86 @@ def exit_path(origin: int, new_quadrant: int) -> str | None:
     return PATHS.get((origin, new_quadrant))
 
 
-def dominant_quadrant(shares, dominance: float) -> str:
-    """§8/§12.1 the quadrant whose share (or mean share) is at least ``dominance``, else ``"mixed"``."""
-    best = int(np.argmax(shares))
-    if shares[best] >= dominance and shares[best] > 0:
-        return QUADRANT_LABELS[best]
-    return "mixed"
+def count_path(model: PiggybackModel, path: str, action: str, founder: bool) -> None:
+    """§8 one path event, by the action behind it; a founder's (a dyad of the initial population: how the
+    starting tension resolved) also counted apart."""
+    key = f"path_{path}"
+    setattr(model, key, getattr(model, key) + 1)
+    setattr(model, f"{key}_{action}", getattr(model, f"{key}_{action}") + 1)
+    if founder:
+        setattr(model, f"founders_{key}", getattr(model, f"founders_{key}") + 1)
 
 
-def noise_tolerance(mean_share: float, contracts: float, tolerance: float, z: float) -> float:
-    """§12.1 how far a window-mean share may move by sampling noise alone:
-    max(settle_tolerance, z·√(m(1 − m)/N)), N the mean number of contracts.
-
-    √(m(1 − m)/N) is the standard error of one step's share among N contracts. Shares are
-    strongly autocorrelated (contracts last for years), so a window mean carries about one
-    snapshot's worth of information, not ``settle_window`` snapshots'.
-    """
-    if contracts <= 0:
-        return tolerance
-    m = min(1.0, max(0.0, mean_share))
-    return max(tolerance, z * math.sqrt(m * (1.0 - m) / contracts))
-
-
-def windows_agree(mean_a, mean_b, contracts: float, tolerance: float, z: float) -> bool:
-    """§12.1 settlement test: two consecutive windows' mean shares agree, quadrant by quadrant,
-    within the noise tolerance at their common mean."""
-    for a, b in zip(mean_a, mean_b):
-        if abs(a - b) > noise_tolerance(0.5 * (a + b), contracts, tolerance, z) + 1e-12:
-            return False
-    return True
+def observe(model: PiggybackModel, record: bool = True) -> None:
+    """§8 the pass over the active contracts: quadrant changes (paths), counts and sums; then :func:`record`.
+    ``record=False`` (at initialisation) classifies and sums without entering the share history."""
+    counts = [0, 0, 0, 0, 0]
+    trust = comm = effort = value = 0.0
+    events = model.events if record else None
+    for c in model.book.active.values():
+        q = quadrant_of(c.sub.exploration, c.sme.ambition)
+        if c.exit_origin or q != c.quadrant:
+            count_change(model, c, q, events)
+        c.quadrant = q
+        counts[q] += 1
+        trust += c.trust_mean
+        comm += c.communication
+        effort += c.effort
+        value += c.value
+    record_step(model, counts, trust, comm, effort, value, record)
 
 
-def decidable(mean_shares, contracts: float, dominance: float, tolerance: float, z: float) -> bool:
-    """§12.1 the regime of these mean shares is clear of sampling noise: the largest share lies
-    beyond the noise tolerance from ``dominance`` (above it: that quadrant; below it: mixed).
-
-    A population whose leading share sits within noise of the threshold has no regime yet: its
-    label would flip with the next few entrants."""
-    top = float(max(mean_shares))
-    return abs(top - dominance) > noise_tolerance(top, contracts, tolerance, z)
-
-
-class RegimeObserver:
-    """§12.1: the share history of a run, and what is judged from it.
-
-    - settlement: after ``burn_in`` (and after a shock, if any), the run has settled when the
-      mean shares of the last two consecutive windows of ``window`` steps agree within ``z``
-      standard errors (:func:`windows_agree`) and the last window's regime is clear of noise by
-      ``regime_z`` standard errors (:func:`decidable`);
-    - the regime: the dominant quadrant of the mean shares over the last window, else mixed;
-    - occupancy: the fraction of post-burn-in steps in which each quadrant held ≥ ``dominance``
-      of the contracts (``mixed``: none did);
-    - regime switches: changes of the trailing-window regime between two quadrants after
-      burn-in (a passage through ``mixed`` between the same quadrant is no switch).
-
-    Window means come from cumulative sums, so every step costs O(1).
-    """
-
-    def __init__(
-        self, burn_in: int, window: int, tolerance: float, z: float, dominance: float, capacity: int, regime_z: float
-    ):
-        self.burn_in = burn_in
-        self.window = window
-        self.tolerance = tolerance
-        self.z = z
-        self.regime_z = regime_z
-        self.dominance = dominance
-        self.cum = np.zeros((capacity + 1, 5))  # row i: Σ of (shares, contracts) over the first i steps
-        self.n = 0  # steps recorded (step k is row k − 1)
-        self.start = burn_in  # first row a settlement window may use (moves after a shock)
-        self.occupancy = dict.fromkeys(REGIMES, 0)
-        self.occupied_steps = 0
-        self.regime = "mixed"  # trailing-window regime now
-        self.last_quadrant_regime: str | None = None
-        self.switches = 0
-
-    def record(self, shares, contracts: int) -> None:
-        if self.n + 1 == len(self.cum):  # past the planned capacity: grow
-            self.cum = np.concatenate([self.cum, np.zeros_like(self.cum)])
-        row = self.cum[self.n + 1]
-        row[:4] = self.cum[self.n, :4] + shares
-        row[4] = self.cum[self.n, 4] + contracts
-        self.n += 1
-        w = min(self.window, self.n)
-        self.regime = dominant_quadrant(self.mean(self.n - w, self.n)[:4], self.dominance)
-        if self.n > self.burn_in:
-            self.occupancy[dominant_quadrant(shares, self.dominance)] += 1
-            self.occupied_steps += 1
-        if self.n >= self.burn_in + self.window and self.regime != "mixed":
-            if self.last_quadrant_regime is not None and self.regime != self.last_quadrant_regime:
-                self.switches += 1
-            self.last_quadrant_regime = self.regime
-
-    def mean(self, lo: int, hi: int) -> np.ndarray:
-        """Mean (shares, contracts) over rows [lo, hi)."""
-        return (self.cum[hi] - self.cum[lo]) / max(1, hi - lo)
-
-    def window_mean(self) -> np.ndarray:
-        """Mean shares over the last window (the composition)."""
-        return self.mean(self.n - min(self.window, self.n), self.n)[:4]
-
-    def stationary(self) -> bool:
-        """Do the last two windows (both after ``start``) agree within the noise tolerance, with a
-        regime clear of noise?"""
-        w = self.window
-        if self.n - 2 * w < self.start:
-            return False
-        a, b = self.mean(self.n - 2 * w, self.n - w), self.mean(self.n - w, self.n)
-        n = 0.5 * (a[4] + b[4])
-        return bool(windows_agree(a[:4], b[:4], n, self.tolerance, self.z)) and decidable(
-            b[:4], b[4], self.dominance, self.tolerance, self.regime_z
-        )
-
-    def occupancy_shares(self) -> dict[str, float | None]:
-        if not self.occupied_steps:
-            return dict.fromkeys(REGIMES, None)
-        return {r: k / self.occupied_steps for r, k in self.occupancy.items()}
+def count_change(model: PiggybackModel, c: Contract, q: int, events: EventLog | None) -> None:
+    """§8 a contract entered quadrant ``q``: a path by exit, or a move of its own (path or not)."""
+    if c.exit_origin:
+        path = exit_path(c.exit_origin, q)
+        if path:
+            count_path(model, path, EXIT, c.sme.founder)
+            if events is not None:
+                c.quadrant = q
+                events.record(model.steps, "path_by_exit", c, from_quadrant=c.exit_origin, path=path, action=EXIT)
+        c.exit_origin = 0
+    elif q != c.quadrant:
+        path = path_of(c.quadrant, q)
+        # the SME moved if its side (international: Q2, Q3) changed, else the subsidiary did
+        sme_moved = (q in (2, 3)) != (c.quadrant in (2, 3))
+        action = (c.sme if sme_moved else c.sub).move_action()
+        if path:
+            count_path(model, path, action, c.sme.founder)
+        if events is not None:
+            before, c.quadrant = c.quadrant, q
+            events.record(model.steps, "quadrant", c, from_quadrant=before, path=path, action=action)
 
 
-class ShockWatch:
-    """§11.4: the regime before a shock, and whether and when it returns.
-
-    The pre-shock regime and mean shares are those of the last window before the shock. The
-    return time is the number of steps after the shock until the pre-shock dominant quadrant's
-    share is back within the noise tolerance of its pre-shock mean; None while it is not
-    (censored at the end of the run). The regime has returned when it came back so and the
-    regime at the end of the run is the pre-shock regime.
-    """
-
-    def __init__(self, step: int, regime: str, mean_shares, contracts: float, tolerance: float, z: float):
-        self.step = step
-        self.regime = regime
-        self.quadrant = int(np.argmax(mean_shares))  # the dominant quadrant (largest mean share if mixed)
-        self.target = float(mean_shares[self.quadrant])
-        self.band = noise_tolerance(self.target, contracts, tolerance, z)
-        self.return_time: int | None = None
-
-    def observe(self, step: int, shares) -> None:
-        if self.return_time is None and step > self.step and abs(shares[self.quadrant] - self.target) <= self.band:
-            self.return_time = step - self.step
-
-    def returned(self, final_regime: str) -> bool:
-        return self.return_time is not None and final_regime == self.regime
+def record_step(model: PiggybackModel, counts: list[int], trust: float, comm: float, effort: float, value: float,
+                record: bool) -> None:
+    """§8/§12.1 what the contract pass counted and summed, as the model's observations; then the regime
+    and settlement (:class:`sim.regime.RegimeObserver`) and a shock's return."""
+    n = len(model.book.active)
+    model.contracts = n
+    shares = [x / n for x in counts[1:]] if n else [0.0, 0.0, 0.0, 0.0]
+    model.share_Q1, model.share_Q2, model.share_Q3, model.share_Q4 = shares
+    model.mean_trust = trust / n if n else 0.0
+    model.mean_communication = comm / n if n else 0.0
+    model.mean_effort = effort / n if n else 0.0
+    model.mean_lof = sum([s.lof for s in model.subsidiaries]) / len(model.subsidiaries)
+    model.mean_exploration = sum([s.exploration for s in model.subsidiaries]) / len(model.subsidiaries)
+    model.mean_ambition = sum([s.ambition for s in model.smes]) / len(model.smes)
+    model.contracts_formed = model.book.formed
+    model.contracts_ended = model.book.ended
+    model.total_value = model.book.value_of_ended + value - model.costs
+    if not record:
+        return
+    obs = model.observer
+    obs.record(shares, n)
+    model.final_quadrant = obs.regime
+    model.stable_at_end = obs.stationary()
+    if model.stable_at_end and not model.settled:
+        model.settled = True
+        model.settle_step = model.steps
+        model.quadrant = obs.regime
+    if model.shock_watch is not None:
+        model.shock_watch.observe(obs.n, shares)
 
 
 class EventLog:

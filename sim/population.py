@@ -46,7 +46,7 @@ def draw_markets(rng: np.random.Generator, n: int, k: int) -> list[int]:
 
     The same draws as that call, done the way NumPy does it for ``n`` ≤ 10,000 (Floyd's algorithm
     with bounded integers, then a Fisher–Yates shuffle with bounded integers), at a third of its
-    cost; ``tests/test_fast.py`` checks both give the same markets and leave the generator alike."""
+    cost; ``tests/model/test_steps.py`` checks both give the same markets and leave the generator alike."""
     if n > 10_000:  # NumPy shuffles a tail of the population instead
         return [int(m) for m in rng.choice(n, k, replace=False)]
     chosen: list[int] = []

@@ -39,7 +39,7 @@ def test_the_specification_copy_is_current():
 
 def test_data_doc_names_every_summary_key_and_event_column():
     from experiments.labels import markdown_outputs
-    from sim.observe import EVENT_COLUMNS, SUMMARY_KEYS
+    from sim.vocabulary import EVENT_COLUMNS, SUMMARY_KEYS
 
     data = (ROOT / "docs" / "DATA.md").read_text()
     assert markdown_outputs(SUMMARY_KEYS) in data, "docs/DATA.md's summary-key table is stale"

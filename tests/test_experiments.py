@@ -475,10 +475,10 @@ def test_model_fingerprint_does_not_depend_on_what_else_was_imported():
     prints = {
         subprocess.run([sys.executable, "-c", code.format(pre=pre)], capture_output=True, text=True, check=True,
                        cwd=Path(__file__).resolve().parents[1]).stdout.strip()
-        for pre in ("pass", "import experiments.plots, sim.palette, sim.app")
+        for pre in ("pass", "import experiments.plots, sim.palette, sim.dashboard.app")
     }
     assert len(prints) == 1, prints
     names = [n for n, _ in provenance.model_modules("sim.model")]
-    assert {"sim", "sim.model", "sim.fast", "sim.agents", "sim.population", "sim.rules.trust"} <= set(names)
-    assert not {"sim.palette", "sim.app", "sim.dashboard_figures"} & set(names)
+    assert {"sim", "sim.model", "sim.steps.fast", "sim.agents", "sim.population", "sim.rules.trust"} <= set(names)
+    assert not {"sim.palette", "sim.dashboard.app", "sim.dashboard.figures"} & set(names)
     assert [n for n, _ in provenance.model_modules("experiments.trivial")] == ["experiments.trivial"]

@@ -13,9 +13,9 @@ import pytest
 from experiments import analysis, config, labels, plots
 from experiments.config import OUTCOMES
 from experiments.plots import base
-from sim.observe import SUMMARY_KEYS
 from sim.palette import OUTCOME_COLOURS
 from sim.params import PARAMS
+from sim.vocabulary import SUMMARY_KEYS
 
 
 def synthetic_runs(points: list[dict], quadrants, reps: int = 20, seed: int = 0, extra=None) -> pd.DataFrame:

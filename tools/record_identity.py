@@ -1,9 +1,11 @@
-"""Record what a version of the model gives for a fixed set of seeds × parameter sets (issue 14).
+"""Record what a version of the model gives for a fixed set of seeds × parameter sets.
 
-    python tools/record_identity.py [--ref v2-pre-speed] [--out tests/data/identity.json]
+    python tools/record_identity.py [--ref REF | --tree] [--out tests/data/identity.json]
 
 ``--ref`` is checked out into a temporary ``git worktree`` and imported in a fresh interpreter
-(``PYTHONPATH``), so the record comes from that commit's code, not the working tree. Each case is
+(``PYTHONPATH``), so the record comes from that commit's code; ``--tree`` records the working tree as
+it is (``tools/refresh_identity.py`` does, after an intended change; the record names the commit and
+whether the tree differed from it). Each case is
 run with the **full** parameter set written out (that commit's defaults updated by the case's
 overrides), so the record stays valid while the defaults in ``sim/params.py`` are recalibrated.
 
@@ -11,7 +13,7 @@ Python 3.12's ``sum()`` of floats is compensated (Neumaier), 3.11's is not, so t
 last-digit differences between them: each interpreter has its own record (``--python``, repeatable;
 by default this interpreter and ``.venv312``'s), keyed by its minor version.
 
-``tests/test_identity.py`` runs every recorded case on the current code and requires the same
+``tests/model/test_identity.py`` runs every recorded case on the current code and requires the same
 bytes: the summary (as canonical JSON, floats by ``repr``), the ``steps`` and ``events`` tables
 (SHA-256 of their canonical JSON), and for the ``collect`` cases every DataCollector row and the
 generator's final state (same draws, in the same order, to the last one).
@@ -26,6 +28,7 @@ as the dashboard's button does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import subprocess
@@ -163,30 +166,38 @@ def run_version(code_root: Path, cases: dict, python: str = sys.executable) -> d
     return run_worker(code_root, WORKER, json.dumps(cases), python, [Path(__file__).parent])
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ref", default="v2-pre-speed", help="git ref whose code is recorded")
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--ref", help="git ref whose code is recorded")
+    where.add_argument("--tree", action="store_true", help="record the working tree")
     ap.add_argument("--python", action="append", default=None,
                     help="interpreter to record with (repeatable; default: this one and .venv312's if present)")
     ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "identity.json"))
     args = ap.parse_args(argv)
     pythons = args.python or [sys.executable, *[str(p) for p in [ROOT / ".venv312" / "bin" / "python"] if p.exists()]]
-    commit = subprocess.run(["git", "rev-parse", args.ref], cwd=ROOT, capture_output=True, text=True,
-                            check=True).stdout.strip()
+    ref = "HEAD" if args.tree else args.ref
+    commit = _git("rev-parse", ref)
     out = Path(args.out)
-    record: dict = {"ref": args.ref, "commit": commit, "by_python": {}}
-    with Worktree(args.ref) as tree:
+    record: dict = {"ref": "working tree" if args.tree else args.ref, "commit": commit, "by_python": {}}
+    if args.tree:
+        record["dirty"] = bool(_git("status", "--porcelain", "--untracked-files=no", "--", "sim"))
+    with contextlib.nullcontext(ROOT) if args.tree else Worktree(args.ref) as tree:
         for python in pythons:
             got = run_version(tree, CASES, python)
             minor = ".".join(got["python"].split(".")[:2])
             record["by_python"][minor] = {"recorded_with": {k: got[k] for k in ("python", "mesa", "numpy")},
                                           "cases": got["cases"]}
-            print(f"recorded {len(got['cases'])} cases of {args.ref} ({commit[:10]}) with Python {got['python']}, "
-                  f"Mesa {got['mesa']}, NumPy {got['numpy']}")
+            print(f"recorded {len(got['cases'])} cases of {record['ref']} ({commit[:10]}) with Python "
+                  f"{got['python']}, Mesa {got['mesa']}, NumPy {got['numpy']}")
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     tmp.replace(out)
-    print(f"into {out.relative_to(ROOT)}")
+    print(f"into {out}")
     return 0
 
 

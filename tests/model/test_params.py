@@ -7,11 +7,11 @@ import pytest
 
 from sim.params import PARAMS, defaults, parse_assignment, parse_value, validate
 
-MODEL_MD = Path(__file__).resolve().parents[2] / "shared" / "MODEL.md"
+MODEL_MD = Path(__file__).resolve().parents[3] / "shared" / "MODEL.md"
 
 
-SPEC = MODEL_MD if MODEL_MD.exists() else Path(__file__).resolve().parents[1] / "docs" / "MODEL.md"
-ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+SPEC = MODEL_MD if MODEL_MD.exists() else Path(__file__).resolve().parents[2] / "docs" / "MODEL.md"
+ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 
 
 def _spec_defaults() -> dict[str, str]:

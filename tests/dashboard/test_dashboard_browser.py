@@ -21,7 +21,7 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 # without the background-networking flags Chromium's own connections are refused on a closed network
 CHROMIUM_ARGS = [

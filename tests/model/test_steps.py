@@ -1,4 +1,6 @@
-"""The fast step (:mod:`sim.fast`) against the reference step, in which agents call :mod:`sim.rules`.
+"""The two schedules: the fast step (:mod:`sim.steps.fast`) against the reference step
+(:mod:`sim.steps.reference`), in which agents call :mod:`sim.rules`; and the mirror map
+(:mod:`sim.steps.mirrors`) that keeps them together.
 
 The reference mode (``PiggybackModel(reference=True)``) is the readable specification: every
 equation of MODEL.md §7 is a function of :mod:`sim.rules`, called by an agent. The fast step
@@ -20,9 +22,10 @@ from helpers import parameter_sets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import fast
 from sim.model import PiggybackModel
 from sim.population import draw_markets
+from sim.steps import fast, mirrors
+from sim.steps.check import first_difference
 
 SMALL = {  # kept small enough to step quickly
     "n_mnes": (1, 4),
@@ -37,22 +40,6 @@ SMALL = {  # kept small enough to step quickly
 }
 
 
-def _state(model: PiggybackModel) -> str:
-    """Everything the model holds that the dynamics touch, as text (floats by repr)."""
-    contracts = [
-        (c.uid, c.sme.unique_id, c.sub.unique_id, c.trust_sme, c.trust_sub, c.communication, c.effort, c.age,
-         c.frustration_sme, c.frustration_sub, c.sales, c.value, c.quadrant, c.sale_step, c.exit_origin)
-        for c in model.book.active.values()
-    ]
-    subs = [(s.unique_id, s.exploration, s.lof, sorted(s.open_niches), sorted(s.shunned), s.moved_by, s.moved_step,
-             s.last_action, s.last_action_step) for s in model.subsidiaries]
-    smes = [(s.unique_id, s.ambition, s.capability, sorted(s.knowledge.items()), sorted(s.shunned), s.moved_by,
-             s.moved_step, s.last_action, s.last_action_step) for s in model.smes]
-    bits = model.rng.bit_generator.state
-    return json.dumps([contracts, subs, smes, model.summary(), bits["state"], bits["has_uint32"], bits["uinteger"]],
-                      default=repr)
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     params=parameter_sets(SMALL, explore_ui=True),
@@ -60,19 +47,7 @@ def _state(model: PiggybackModel) -> str:
     button=st.one_of(st.none(), st.integers(1, 60)),
 )
 def test_fast_step_is_the_reference_step_bit_for_bit(params, seed, button):
-    ref = PiggybackModel(rng=seed, reference=True, record_events=True, **params)
-    new = PiggybackModel(rng=seed, record_events=True, **params)
-    assert not new.reference
-    while ref.running:
-        if ref.steps == button:  # the dashboard's shock button, between steps
-            assert ref.shock(0.5, "mixed") == new.shock(0.5, "mixed")
-        ref.step()
-        new.step()
-        assert _state(new) == _state(ref), f"differs after step {ref.steps}"
-    assert not new.running
-    assert json.dumps(new.events.columns, default=repr) == json.dumps(ref.events.columns, default=repr)
-    rows = (m.datacollector.get_model_vars_dataframe().to_json() for m in (ref, new))
-    assert next(rows) == next(rows)
+    assert first_difference(params, seed, shock_at=button) is None
 
 
 @pytest.mark.parametrize("params", [{}, {"contracts_per_sme": 2}, {"value_cv_q1": 0.0, "value_q3": 0.0},
@@ -146,24 +121,45 @@ def test_a_block_larger_than_what_is_taken_is_an_error():
 
 # -- a changed rule is never silently ignored ------------------------------------------------------
 def test_the_fast_step_was_checked_against_the_reference_as_it_is():
-    assert fast.fingerprint() == fast.FINGERPRINT, (
-        "a rule or reference stage that sim/fast.py restates has changed (sim.fast.mirrored()): make sim/fast.py "
-        "agree (the tests in this file compare the two step by step), then set "
-        f"sim.fast.FINGERPRINT = {fast.fingerprint()!r}"
+    changed = mirrors.changed()
+    assert not changed, (
+        "; ".join(changed) + ": make sim/steps/fast.py agree (the tests in this file compare the two step by step), "
+        "then run `python tools/refresh_identity.py`"
     )
-    assert fast.current() and not PiggybackModel(rng=1).reference
+    assert mirrors.current() and not PiggybackModel(rng=1).reference
 
 
-def test_a_changed_rule_makes_the_model_run_the_reference_step(monkeypatch):
-    monkeypatch.setattr(fast, "FINGERPRINT", "0" * 64)  # as if a rule had been edited since
-    fast.current.cache_clear()
+def test_every_entry_names_functions_the_fast_step_has():
+    for entry, where in mirrors.RESTATED.items():
+        assert callable(mirrors.resolve(entry)), entry
+        assert where and all(callable(getattr(fast, fn, None)) for fn in where), (entry, where)
+    assert set(mirrors.recorded()) == set(mirrors.RESTATED)
+
+
+def test_a_changed_rule_is_named_with_where_it_is_restated(monkeypatch):
+    record = {**mirrors.recorded(), "sim.rules.trust:trust_update": "0" * 64}  # as if the rule had been edited
+    monkeypatch.setattr(mirrors, "recorded", lambda: record)
+    assert mirrors.changed() == [
+        "sim.rules.trust.trust_update changed; restated in sim/steps/fast.py:_contracts"
+    ]
+    mirrors.current.cache_clear()
     try:
-        with pytest.warns(RuntimeWarning, match="runs the reference step instead"):
+        with pytest.warns(RuntimeWarning, match=r"sim\.rules\.trust\.trust_update changed; restated in "
+                                                r"sim/steps/fast\.py:_contracts"):
             model = PiggybackModel(rng=1, stop_on_settle=False, max_steps=30)
         assert model.reference
         model.run()
         assert model.steps == 30
     finally:
         monkeypatch.undo()
-        fast.current.cache_clear()
+        mirrors.current.cache_clear()
     assert not PiggybackModel(rng=1).reference
+
+
+def test_a_renamed_local_in_a_rule_changes_its_hash_but_a_docstring_or_comment_does_not():
+    rule = 'def rule(x):\n    """One doc."""\n    y = x + 1  # why\n    return y\n'
+    redocumented = 'def rule(x):\n    """Another doc."""\n    y = x + 1\n    return y\n'
+    renamed = 'def rule(x):\n    """One doc."""\n    z = x + 1  # why\n    return z\n'
+    h = mirrors.source_hash
+    assert h(rule) == h(redocumented)
+    assert h(rule) != h(renamed)

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.model import PiggybackModel, run
-from sim.observe import SUMMARY_KEYS
 from sim.params import PARAMS
+from sim.vocabulary import SUMMARY_KEYS
 
 SMALL = dict(n_smes=30, max_steps=80)
 

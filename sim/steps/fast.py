@@ -1,14 +1,14 @@
-"""The fast step (issue 14): MODEL.md §3's schedule with the hot rules of §7 written into the loops.
+"""The fast step: MODEL.md §3's schedule with the hot rules of §7 written into the loops.
 
-:meth:`sim.model.PiggybackModel.step` with ``reference=True`` is the readable reference: agents
-act in the eight stages and call the pure rules of :mod:`sim.rules`. This module does the same
-to the same objects with the arithmetic of those rules inlined (same operations in the same
-order, so the same floats), stages fused where they touch disjoint state, and the normals of the
-contract stage and the uniforms of the two matching passes drawn in blocks. Results are identical
-to the reference mode and to the model before issue 14, bit for bit: ``tests/test_identity.py``
-(recorded summaries, tables and final generator states) and ``tests/test_fast.py`` (reference
-against fast after every step, on random parameter sets). :data:`FINGERPRINT` makes the model fall
-back to the reference step if anything restated here changes.
+:mod:`sim.steps.reference` is the readable schedule: agents act in the eight stages and call the pure
+rules of :mod:`sim.rules`. This module does the same to the same objects with the arithmetic of those
+rules inlined (same operations in the same order, so the same floats), stages fused where they touch
+disjoint state, and the normals of the contract stage and the uniforms of the two matching passes drawn
+in blocks. Results are identical to the reference step and to the model before the fast step existed
+(tag ``v2-pre-speed``), bit for bit: ``tests/model/test_identity.py`` (recorded summaries, tables and
+final generator states) and ``tests/model/test_steps.py`` (reference against fast after every step, on
+random parameter sets). :mod:`sim.steps.mirrors` lists what this module restates, each with a hash, so
+that the model falls back to the reference step, naming the change, if any of it changes.
 
 Rare events (a choice under tension, a partner search, a departure, a path) call the agents'
 methods, so they run the reference code itself.
@@ -25,76 +25,12 @@ in that stage.
 
 from __future__ import annotations
 
-import ast
-import functools
-import hashlib
-import inspect
-import textwrap
-import warnings
 from typing import TYPE_CHECKING
 
-from sim import contracts, population, rules
-from sim.agents import SME, Headquarters, Subsidiary, _Party
+from sim import observe, population
 
 if TYPE_CHECKING:
     from sim.model import PiggybackModel
-
-# What this module restates (its source, docstrings and comments aside), as it was when the module was
-# last checked against the reference step by tests/test_fast.py. If any of it changes, the model runs
-# the reference step instead (correct, slower) and warns: a changed rule is never silently ignored.
-FINGERPRINT = "9d9a4ed6ed693e5d6f507ec60588cfb9e2f0335561fbf3f451fca3eb40cf0935"
-
-
-def mirrored() -> tuple:
-    """The reference stages, agent methods, book operations and rules this module restates or relies on."""
-    from sim.model import PiggybackModel  # sim.model imports this module
-
-    m, sub = PiggybackModel, Subsidiary
-    return (
-        m.step, m._opportunities, m._run_contracts, m._tension, m._observe, m._shuffled,
-        Headquarters.apply_pressure, sub.share_q3, sub.align, sub.allocate_effort, sub.detects, sub.attempt_sale,
-        sub.update_lof, sub.refill_open_niches, sub.search, SME.learn, SME.drift, SME.seek_agents, SME.search,
-        _Party.pick_partner, contracts.quadrant_of, contracts.Contract.trust_mean.fget, contracts.ContractBook.sign,
-        contracts.ContractBook.end, contracts.ContractBook.add_sme, contracts.ContractBook.remove_sme,
-        rules.communication, rules.trust_update, rules.knowledge_gain, rules.dyad_value_mean, rules.effort_weight,
-        rules.effort_shares, rules.pressure_drift, rules.alignment_drift, rules.ambition_drift,
-        rules.detection_probability, rules.sale_probability, rules.lof_update, rules.search_probability,
-        rules.frustration_step,
-    )
-
-
-def fingerprint() -> str:
-    """SHA-256 of the code of :func:`mirrored`, docstrings and comments aside (the same on 3.11 and 3.12)."""
-    parts = []
-    for fn in mirrored():
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        for node in ast.walk(tree):
-            body = getattr(node, "body", None)
-            if (isinstance(node, ast.FunctionDef | ast.ClassDef) and body and isinstance(body[0], ast.Expr)
-                    and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
-                node.body = body[1:] or [ast.Pass()]
-        parts.append(ast.unparse(tree))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-@functools.cache
-def current() -> bool:
-    """Does this module still restate the reference as it is? (Once per process; warns if not.)"""
-    try:
-        now = fingerprint()
-    except (OSError, TypeError):  # no source to read (a frozen install): rely on the tests
-        return True
-    if now != FINGERPRINT:
-        warnings.warn(
-            "sim/fast.py restates rules and stages of the reference step that have changed since it was last "
-            "checked (sim.fast.mirrored()); the model runs the reference step instead: the same results as "
-            "the changed rules give, about half the speed. To restore the fast step, make sim/fast.py agree "
-            "(tests/test_fast.py compares the two) and set sim.fast.FINGERPRINT to sim.fast.fingerprint().",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return False
-    return True
 
 
 class Uniforms:
@@ -124,7 +60,7 @@ class Uniforms:
 
 
 def step(model: PiggybackModel) -> None:
-    """One month, as :meth:`PiggybackModel.step` in reference mode (the same stages and draws)."""
+    """One month, as :func:`sim.steps.reference.step` (the same stages and draws)."""
     p, rng = model.p, model.rng
     _intents_and_effort(model, p)  # stage 1 and the effort of stage 2–3
     _opportunities(model, p, rng)
@@ -137,12 +73,6 @@ def step(model: PiggybackModel) -> None:
         model.shock(p["shock_share"], p["shock_intent"])
     _matching(model, p, rng)
     _observe(model)  # stage 8
-    if model.collect_steps:
-        model.datacollector.collect(model)
-    if model.steps >= model.max_steps:
-        model.running = False
-    elif model.settled and p["stop_on_settle"] and model.steps >= p["shock_step"]:
-        model.running = False
 
 
 def _intents_and_effort(model: PiggybackModel, p: dict) -> None:
@@ -374,7 +304,7 @@ def _matching(model: PiggybackModel, p: dict, rng) -> None:
 
 
 def _observe(model: PiggybackModel) -> None:
-    """§8 the pass over contracts of :meth:`PiggybackModel._observe` (quadrant_of inlined)."""
+    """§8 the pass over contracts of :func:`sim.observe.observe` (quadrant_of inlined)."""
     counts = [0, 0, 0, 0, 0]
     trust = comm = effort = value = 0.0
     events = model.events
@@ -385,11 +315,11 @@ def _observe(model: PiggybackModel) -> None:
         else:
             q = 2 if a >= 0.5 else 1
         if q != c.quadrant or c.exit_origin:
-            model._count_change(c, q, events)
+            observe.count_change(model, c, q, events)
             c.quadrant = q
         counts[q] += 1
         trust += 0.5 * (c.trust_sme + c.trust_sub)
         comm += c.communication
         effort += c.effort
         value += c.value
-    model._observed(counts, trust, comm, effort, value, True)
+    observe.record_step(model, counts, trust, comm, effort, value, True)

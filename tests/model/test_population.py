@@ -158,7 +158,7 @@ def test_regime_observations_are_consistent():
 def test_the_event_log_records_formation_paths_exits_and_departures():
     import pandas as pd
 
-    from sim.observe import EVENT_COLUMNS
+    from sim.vocabulary import EVENT_COLUMNS
 
     m = PiggybackModel(rng=3, record_events=True, stop_on_settle=False, max_steps=300)
     m.run()

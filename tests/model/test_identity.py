@@ -1,4 +1,4 @@
-"""The fast model gives the same bytes as the model before issue 14 (and as its own reference mode).
+"""The model gives the same bytes as the recorded model (the fast step and the reference step alike).
 
 ``tests/data/identity.json`` was recorded from tag ``v2-pre-speed`` (its ``ref`` and ``commit``) by
 ``tools/record_identity.py`` (a git worktree of the tag, imported in its own interpreter): 36 cases,
@@ -13,10 +13,11 @@ the same SHA-256, and the generator's final state the same: the same draws in th
 the last one. (``stable_at_end`` was a NumPy bool at the tag, a bug fixed since; the record holds the
 same truth values as JSON bools.)
 
-If a change to the model is *meant* to change results, this test fails: commit the change, check
-that the fast and reference steps still agree (``tests/test_fast.py``), then re-record from that
-commit (``python tools/record_identity.py --ref <commit>``, with ``.venv312`` present for the 3.12
-record) and say why in the commit message. Recalibrated defaults do not touch the record.
+If a change to the model is *meant* to change results, this test fails: make the fast step agree
+with the reference step (``tests/model/test_steps.py``), then ``python tools/refresh_identity.py``
+(``make identity``; with ``.venv312`` present for the 3.12 record) checks the two schedules against
+each other on every case, refreshes the mirror hashes and re-records from the working tree; commit
+with a message that says why the results changed. Recalibrated defaults do not touch the record.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECORDS = json.loads((ROOT / "tests" / "data" / "identity.json").read_text())
 PYTHON = "{}.{}".format(*sys.version_info[:2])
 RECORD = RECORDS["by_python"].get(PYTHON, {"cases": {}})

@@ -1,0 +1,154 @@
+"""MODEL.md §12.1: a run's share history and what is judged from it: the regime of a window's mean shares,
+settlement (stationarity within sampling noise), occupancy, regime switches, and a shock's return (§11.4)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.vocabulary import MIXED, QUADRANTS, REGIMES
+
+
+def dominant_quadrant(shares, dominance: float) -> str:
+    """§8/§12.1 the quadrant whose share (or mean share) is at least ``dominance``, else ``"mixed"``."""
+    best = int(np.argmax(shares))
+    if shares[best] >= dominance and shares[best] > 0:
+        return QUADRANTS[best]
+    return MIXED
+
+
+def noise_tolerance(mean_share: float, contracts: float, tolerance: float, z: float) -> float:
+    """§12.1 how far a window-mean share may move by sampling noise alone:
+    max(settle_tolerance, z·√(m(1 − m)/N)), N the mean number of contracts.
+
+    √(m(1 − m)/N) is the standard error of one step's share among N contracts. Shares are
+    strongly autocorrelated (contracts last for years), so a window mean carries about one
+    snapshot's worth of information, not ``settle_window`` snapshots'.
+    """
+    if contracts <= 0:
+        return tolerance
+    m = min(1.0, max(0.0, mean_share))
+    return max(tolerance, z * math.sqrt(m * (1.0 - m) / contracts))
+
+
+def windows_agree(mean_a, mean_b, contracts: float, tolerance: float, z: float) -> bool:
+    """§12.1 settlement test: two consecutive windows' mean shares agree, quadrant by quadrant,
+    within the noise tolerance at their common mean."""
+    for a, b in zip(mean_a, mean_b):
+        if abs(a - b) > noise_tolerance(0.5 * (a + b), contracts, tolerance, z) + 1e-12:
+            return False
+    return True
+
+
+def decidable(mean_shares, contracts: float, dominance: float, tolerance: float, z: float) -> bool:
+    """§12.1 the regime of these mean shares is clear of sampling noise: the largest share lies
+    beyond the noise tolerance from ``dominance`` (above it: that quadrant; below it: mixed).
+
+    A population whose leading share sits within noise of the threshold has no regime yet: its
+    label would flip with the next few entrants."""
+    top = float(max(mean_shares))
+    return abs(top - dominance) > noise_tolerance(top, contracts, tolerance, z)
+
+
+class RegimeObserver:
+    """§12.1: the share history of a run, and what is judged from it.
+
+    - settlement: after ``burn_in`` (and after a shock, if any), the run has settled when the
+      mean shares of the last two consecutive windows of ``window`` steps agree within ``z``
+      standard errors (:func:`windows_agree`) and the last window's regime is clear of noise by
+      ``regime_z`` standard errors (:func:`decidable`);
+    - the regime: the dominant quadrant of the mean shares over the last window, else mixed;
+    - occupancy: the fraction of post-burn-in steps in which each quadrant held ≥ ``dominance``
+      of the contracts (``mixed``: none did);
+    - regime switches: changes of the trailing-window regime between two quadrants after
+      burn-in (a passage through ``mixed`` between the same quadrant is no switch).
+
+    Window means come from cumulative sums, so every step costs O(1).
+    """
+
+    def __init__(
+        self, burn_in: int, window: int, tolerance: float, z: float, dominance: float, capacity: int, regime_z: float
+    ):
+        self.burn_in = burn_in
+        self.window = window
+        self.tolerance = tolerance
+        self.z = z
+        self.regime_z = regime_z
+        self.dominance = dominance
+        self.cum = np.zeros((capacity + 1, 5))  # row i: Σ of (shares, contracts) over the first i steps
+        self.n = 0  # steps recorded (step k is row k − 1)
+        self.start = burn_in  # first row a settlement window may use (moves after a shock)
+        self.occupancy = dict.fromkeys(REGIMES, 0)
+        self.occupied_steps = 0
+        self.regime = MIXED  # trailing-window regime now
+        self.last_quadrant_regime: str | None = None
+        self.switches = 0
+
+    def record(self, shares, contracts: int) -> None:
+        if self.n + 1 == len(self.cum):  # past the planned capacity: grow
+            self.cum = np.concatenate([self.cum, np.zeros_like(self.cum)])
+        row = self.cum[self.n + 1]
+        row[:4] = self.cum[self.n, :4] + shares
+        row[4] = self.cum[self.n, 4] + contracts
+        self.n += 1
+        w = min(self.window, self.n)
+        self.regime = dominant_quadrant(self.mean(self.n - w, self.n)[:4], self.dominance)
+        if self.n > self.burn_in:
+            self.occupancy[dominant_quadrant(shares, self.dominance)] += 1
+            self.occupied_steps += 1
+        if self.n >= self.burn_in + self.window and self.regime != MIXED:
+            if self.last_quadrant_regime is not None and self.regime != self.last_quadrant_regime:
+                self.switches += 1
+            self.last_quadrant_regime = self.regime
+
+    def mean(self, lo: int, hi: int) -> np.ndarray:
+        """Mean (shares, contracts) over rows [lo, hi)."""
+        return (self.cum[hi] - self.cum[lo]) / max(1, hi - lo)
+
+    def window_mean(self) -> np.ndarray:
+        """Mean shares over the last window (the composition)."""
+        return self.mean(self.n - min(self.window, self.n), self.n)[:4]
+
+    def stationary(self) -> bool:
+        """Do the last two windows (both after ``start``) agree within the noise tolerance, with a
+        regime clear of noise?"""
+        w = self.window
+        if self.n - 2 * w < self.start:
+            return False
+        a, b = self.mean(self.n - 2 * w, self.n - w), self.mean(self.n - w, self.n)
+        n = 0.5 * (a[4] + b[4])
+        return bool(windows_agree(a[:4], b[:4], n, self.tolerance, self.z)) and decidable(
+            b[:4], b[4], self.dominance, self.tolerance, self.regime_z
+        )
+
+    def occupancy_shares(self) -> dict[str, float | None]:
+        if not self.occupied_steps:
+            return dict.fromkeys(REGIMES, None)
+        return {r: k / self.occupied_steps for r, k in self.occupancy.items()}
+
+
+class ShockWatch:
+    """§11.4: the regime before a shock, and whether and when it returns.
+
+    The pre-shock regime and mean shares are those of the last window before the shock. The
+    return time is the number of steps after the shock until the pre-shock dominant quadrant's
+    share is back within the noise tolerance of its pre-shock mean; None while it is not
+    (censored at the end of the run). The regime has returned when it came back so and the
+    regime at the end of the run is the pre-shock regime.
+    """
+
+    def __init__(self, step: int, regime: str, mean_shares, contracts: float, tolerance: float, z: float):
+        self.step = step
+        self.regime = regime
+        self.quadrant = int(np.argmax(mean_shares))  # the dominant quadrant (largest mean share if mixed)
+        self.target = float(mean_shares[self.quadrant])
+        self.band = noise_tolerance(self.target, contracts, tolerance, z)
+        self.return_time: int | None = None
+
+    def observe(self, step: int, shares) -> None:
+        if self.return_time is None and step > self.step and abs(shares[self.quadrant] - self.target) <= self.band:
+            self.return_time = step - self.step
+
+    def returned(self, final_regime: str) -> bool:
+        return self.return_time is not None and final_regime == self.regime
