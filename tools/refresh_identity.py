@@ -21,10 +21,10 @@ from pathlib import Path
 from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import record_identity  # noqa: E402
+import record_identity
 
-from sim.params import defaults  # noqa: E402
-from sim.steps import check, mirrors  # noqa: E402
+from sim.params import defaults
+from sim.steps import check, mirrors
 
 
 def main() -> int:
