@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim import rules
-from sim.contracts import Contract, quadrant_of
+from sim.contracts import Contract
 from sim.vocabulary import DRIFT, LOYALTY, VOICE
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class Headquarters(mesa.Agent):
         """§3 stage 1 / §7.6: pull exploring subsidiaries toward exploitation unless exploration pays."""
         p = self.model.p
         for sub in self.subsidiaries:
-            if sub.exploration >= 0.5:
+            if sub.explores:
                 dx = rules.pressure_drift(self.pressure, self.ecosystem, p["pressure_rate"], sub.share_q3())
                 sub.exploration = max(0.0, sub.exploration + dx)
 
@@ -159,6 +159,7 @@ class Subsidiary(_Party):
         hq: Headquarters,
         market: int,
         exploration: float,
+        explores: bool,
         lof: float,
         boundary_spanning: float,
         capacity: float,
@@ -167,11 +168,20 @@ class Subsidiary(_Party):
         self.hq = hq
         self.market = market
         self.exploration = exploration
+        self.explores = explores  # its side (§13.1): moves only when exploration crosses beyond the band
+        self.side_step = 0  # the step its side last changed (§13.2)
         self.lof = lof
         self.capacity = capacity
         self.contracts: dict[int, Contract] = {}  # niche -> contract (one SME per niche)
         self.open_niches: dict[int, None] = {}  # niches left open by an exit, to refill (§7.2)
         self.pending_exit: dict[int, int] = {}  # niche -> quadrant of the contract it exited
+
+    def update_side(self) -> None:
+        """§13.1 the side follows exploration only beyond the band; the step of a change is kept (§13.2)."""
+        explores = rules.side(self.exploration, self.explores, self.model.p["side_band"])
+        if explores != self.explores:
+            self.explores = explores
+            self.side_step = self.model.steps
 
     def influence_share(self, contract: Contract) -> float:
         """§11.2 the share of this subsidiary's intent ``contract`` can move: its effort weight (§7.3,
@@ -282,6 +292,7 @@ class Subsidiary(_Party):
         moves the whole subsidiary only by its share of the portfolio (§11.2)."""
         shift = self.model.p["loyalty_shift"] * (1.0 + self.hq.pressure)
         self.exploration = max(0.0, self.exploration - rules.shared_shift(shift, self.influence_share(contract)))
+        self.update_side()
 
     def voice_succeeds(self, contract: Contract) -> None:
         """Path D: confidence and capacity building raise the SME's trust, capability and ambition."""
@@ -289,6 +300,7 @@ class Subsidiary(_Party):
         contract.trust_sme = min(1.0, contract.trust_sme + shift)
         sme.capability = min(1.0, sme.capability + shift)
         sme.ambition = min(1.0, sme.ambition + shift)
+        sme.update_side()
         sme.mark_moved(VOICE)
 
     def exit(self, contract: Contract) -> None:
@@ -309,6 +321,7 @@ class SME(_Party):
         model: PiggybackModel,
         niche: int,
         ambition: float,
+        international: bool,
         voluntarism: float,
         capability: float,
         boundary_spanning: float,
@@ -318,6 +331,7 @@ class SME(_Party):
         super().__init__(model, boundary_spanning)
         self.niche = niche
         self.ambition = ambition
+        self.international = international  # its side (§13.1): moves only when ambition crosses beyond the band
         self.voluntarism = voluntarism
         self.capability = capability
         self.targets = targets
@@ -325,6 +339,10 @@ class SME(_Party):
         self.contracts: dict[int, Contract] = {}  # market -> contract (one agent per market)
         self.pending_exit: dict[int, int] = {}  # market -> quadrant of the contract it exited
         self.founder = False  # in the initial population (True) or an entrant (§11.1)
+
+    def update_side(self) -> None:
+        """§13.1 the side follows ambition only beyond the band."""
+        self.international = rules.side(self.ambition, self.international, self.model.p["side_band"])
 
     def learn(self, contract: Contract, rate: float) -> None:
         """§7.5: foreign-market knowledge through the contract's information flow (rate: learning_rate,
@@ -343,6 +361,7 @@ class SME(_Party):
         """§7.6: ambition follows mean knowledge of the target markets, upward only (rate: ambition_drift)."""
         kbar = sum(self.knowledge.values()) / len(self.knowledge)
         self.ambition += rules.ambition_drift(self.ambition, kbar, rate)
+        self.update_side()
 
     def seek_agents(self) -> None:
         """§7.2: in each target market without an agent, search with probability search_rate (+broker)."""
@@ -370,6 +389,7 @@ class SME(_Party):
     def be_loyal(self, contract: Contract) -> None:
         """Path A: the SME gives up its international ambition (its own intent: unweighted)."""
         self.ambition = max(0.0, self.ambition - self.model.p["loyalty_shift"])
+        self.update_side()
 
     def voice_succeeds(self, contract: Contract) -> None:
         """Path C: reaching other MNE units or HQ, the SME moves its agent toward exploration, by its
@@ -377,6 +397,7 @@ class SME(_Party):
         sub = contract.sub
         shift = rules.shared_shift(self.model.p["voice_shift"], sub.influence_share(contract))
         sub.exploration = min(1.0, sub.exploration + shift)
+        sub.update_side()
         sub.mark_moved(VOICE)
 
     def exit(self, contract: Contract) -> None:
@@ -398,4 +419,4 @@ def _exploration(sub: Subsidiary) -> float:
     return sub.exploration
 
 
-__all__ = ["Headquarters", "Intermediary", "SME", "Subsidiary", "quadrant_of"]
+__all__ = ["SME", "Headquarters", "Intermediary", "Subsidiary"]

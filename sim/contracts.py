@@ -17,15 +17,16 @@ if TYPE_CHECKING:
     from sim.agents import SME, Subsidiary
 
 
-def quadrant_of(exploration: float, ambition: float) -> int:
-    """MODEL.md §8 quadrant of a dyad, 1..4.
+def quadrant_of(explores: bool, international: bool) -> int:
+    """MODEL.md §8, §13.1 quadrant of a dyad, 1..4, from its parties' sides: the one definition of a
+    contract's quadrant (tension, shares and paths all use it).
 
     Q1 exploit × domestic, Q2 exploit × international, Q3 explore × international,
-    Q4 explore × domestic; a party explores (is international) iff its intent ≥ 0.5.
+    Q4 explore × domestic. A side follows its intent with a band (:func:`sim.rules.side`).
     """
-    if exploration >= 0.5:
-        return 3 if ambition >= 0.5 else 4
-    return 2 if ambition >= 0.5 else 1
+    if explores:
+        return 3 if international else 4
+    return 2 if international else 1
 
 
 class Contract:
@@ -67,7 +68,7 @@ class Contract:
         self.frustration_sub = 0.0
         self.sales = 0
         self.value = 0.0
-        self.quadrant = quadrant_of(sub.exploration, sme.ambition)
+        self.quadrant = quadrant_of(sub.explores, sme.international)
         self.sale_step = -1
         # quadrant (2 or 4) of the contract whose exit led to this one, for path-by-exit
         self.exit_origin = 0

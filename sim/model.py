@@ -12,10 +12,10 @@ from sim.agents import SME, Headquarters, Intermediary, Subsidiary
 from sim.contracts import Contract, ContractBook
 from sim.observe import EventLog
 from sim.params import validate
-from sim.regime import RegimeObserver, ShockWatch
+from sim.regime import Portfolios, RegimeObserver, ShockWatch
 from sim.steps import fast, mirrors
 from sim.steps import reference as reference_steps
-from sim.vocabulary import PATH_KEYS, PATH_NAMES, SUMMARY_KEYS
+from sim.vocabulary import PATH_KEYS, PATH_NAMES, SUBSIDIARY_STATES, SUMMARY_KEYS, UNRESOLVED, horizon_keys
 
 # Per-agent reporters (opt-in, ``collect_agents=True``): by agent type, so that each type reports only
 # what it has (Mesa 3.5's string reporters raise on agents that lack the attribute).
@@ -91,8 +91,17 @@ class PiggybackModel(mesa.Model):
             p["regime_z"],
         )
         self.shock_watch: ShockWatch | None = None
+        # §13 the long-run regime (resolved once, judged afresh after a shock), the subsidiaries' states now,
+        # the summary at each horizon and the timeline
+        self.regime, self.resolved, self.regime_step = UNRESOLVED, False, None
+        self.regime_now: str | None = None  # the §13.3 rule applied now (final_regime at the end)
+        self.subs_now: dict[str, float | None] = dict.fromkeys(SUBSIDIARY_STATES)
+        self.at_horizons: dict[str, Any] = dict.fromkeys(horizon_keys(p["horizons"]))
+        self.last_horizon = max([h for h in p["horizons"] if h <= p["max_steps"]], default=0)
+        self.timeline: list[tuple] = []
 
         self._build_population()
+        self.portfolios = Portfolios(len(self.subsidiaries), p["settle_window"], p["dominance"])
         observe.observe(self, record=False)
         # One row per step, after the step (not at initialisation): Mesa 3.3's batch_run
         # reads row `steps - 1` as the final state, so an initial row would shift it by one.
@@ -126,11 +135,13 @@ class PiggybackModel(mesa.Model):
                     hq,
                     m,
                     exploration=population.draw_intent(rng, explores),
+                    explores=bool(explores),
                     lof=p["lof0"],
                     boundary_spanning=population.beta_mean(rng, p["boundary_spanning"]),
                     capacity=p["capacity"],
                 )
                 hq.subsidiaries.append(sub)
+                sub.index = len(self.subsidiaries)  # its row in the portfolios' counts (§13.2)
                 self.subsidiaries.append(sub)
                 self.subs_by_market[m].append(sub)
                 self.book.add_subsidiary(sub, p["n_niches"])
@@ -178,6 +189,7 @@ class PiggybackModel(mesa.Model):
         replaced = population.shock(self, share, intent)
         obs.start = max(obs.start, obs.n)  # settlement windows must lie after the shock
         self.settled, self.settle_step, self.quadrant = False, None, "unsettled"
+        self.resolved, self.regime_step, self.regime = False, None, UNRESOLVED
         return replaced
 
     # -- §3 schedule ----------------------------------------------------------------
@@ -187,10 +199,13 @@ class PiggybackModel(mesa.Model):
         (reference_steps.step if self.reference else fast.step)(self)
         if self.collect_steps:
             self.datacollector.collect(self)
-        if self.steps >= self.max_steps:
-            self.running = False
-        elif self.settled and self.p["stop_on_settle"] and self.steps >= self.p["shock_step"]:
-            self.running = False  # a scheduled shock is waited for: settlement is judged after it
+        self.running = self.steps < self.max_steps and not self.done()
+
+    def done(self) -> bool:
+        """§13.3: with ``stop_on_settle``, a run is done once resolved, past the last horizon it is asked
+        for (§13.4) and past a scheduled shock (the long-run regime is judged afresh after it)."""
+        p = self.p
+        return self.resolved and p["stop_on_settle"] and self.steps >= max(p["shock_step"], self.last_horizon)
 
     # -- §12.1 derived observations (reporters) ---------------------------------------
     def _composition(self, k: int) -> float:
@@ -209,28 +224,37 @@ class PiggybackModel(mesa.Model):
     shock_regime = property(lambda self: None if self.shock_watch is None else self.shock_watch.regime)
     shock_return_time = property(lambda self: None if self.shock_watch is None else self.shock_watch.return_time)
 
+    final_regime = property(lambda self: self.regime_now or UNRESOLVED)
+    subs_Q1 = property(lambda self: self.subs_now["Q1"])
+    subs_Q2 = property(lambda self: self.subs_now["Q2"])
+    subs_Q3 = property(lambda self: self.subs_now["Q3"])
+    subs_Q4 = property(lambda self: self.subs_now["Q4"])
+    subs_contested = property(lambda self: self.subs_now["contested"])
+
     @property
     def shock_returned(self) -> bool | None:
-        """§11.4 did the pre-shock regime return (None: no shock yet)?"""
-        return None if self.shock_watch is None else self.shock_watch.returned(self.final_quadrant)
+        """§11.4, §13.6 did the pre-shock regime return: is the long-run regime resolved after the shock the
+        window-mean regime before it (None: no shock yet; False while unresolved)?"""
+        return None if self.shock_watch is None else self.regime == self.shock_watch.regime
 
     # -- running and reporting ------------------------------------------------------
     def run(self, max_steps: int | None = None) -> dict[str, Any]:
-        """Run to settlement (with ``stop_on_settle``) or ``max_steps``; return the §8 summary."""
+        """Run until resolved (with ``stop_on_settle``, §13.3) or ``max_steps``; return the summary."""
         if max_steps is not None:
             self.max_steps = validate({"max_steps": max_steps})["max_steps"]
-            stopped = self.settled and self.p["stop_on_settle"] and self.steps >= self.p["shock_step"]
-            self.running = self.steps < self.max_steps and not stopped
+            self.running = self.steps < self.max_steps and not self.done()
         while self.running:
             self.step()
         return self.summary()
 
     def summary(self) -> dict[str, Any]:
-        """The flat, JSON-serialisable §8 run summary."""
+        """The flat, JSON-serialisable run summary (§8, §12.1, §13): :data:`sim.vocabulary.SUMMARY_KEYS`,
+        then the horizon keys of ``horizons`` (None for a horizon the run did not reach)."""
         out: dict[str, Any] = {"seed": self.seed}
         for key in SUMMARY_KEYS:
             value = getattr(self, key)
             out[key] = float(value) if isinstance(value, (float, np.floating)) else value
+        out.update(self.at_horizons)
         return out
 
     def contract_snapshot(self) -> dict[str, list]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.contracts import Contract, quadrant_of
-from sim.vocabulary import EVENT_COLUMNS, EXIT, PATHS
+from sim.regime import dominant_quadrant, long_run_regime, state_shares
+from sim.vocabulary import EVENT_COLUMNS, EXIT, PATHS, SUBSIDIARY_KEYS, TIMELINE_STEP
 
 if TYPE_CHECKING:
     from sim.model import PiggybackModel
@@ -38,19 +39,21 @@ def observe(model: PiggybackModel, record: bool = True) -> None:
     """§8 the pass over the active contracts: quadrant changes (paths), counts and sums; then :func:`record`.
     ``record=False`` (at initialisation) classifies and sums without entering the share history."""
     counts = [0, 0, 0, 0, 0]
+    by_sub = [[0, 0, 0, 0, 0] for _ in model.subsidiaries]
     trust = comm = effort = value = 0.0
     events = model.events if record else None
     for c in model.book.active.values():
-        q = quadrant_of(c.sub.exploration, c.sme.ambition)
+        q = quadrant_of(c.sub.explores, c.sme.international)
         if c.exit_origin or q != c.quadrant:
             count_change(model, c, q, events)
         c.quadrant = q
         counts[q] += 1
+        by_sub[c.sub.index][q] += 1
         trust += c.trust_mean
         comm += c.communication
         effort += c.effort
         value += c.value
-    record_step(model, counts, trust, comm, effort, value, record)
+    record_step(model, counts, trust, comm, effort, value, record, by_sub)
 
 
 def count_change(model: PiggybackModel, c: Contract, q: int, events: EventLog | None) -> None:
@@ -76,9 +79,10 @@ def count_change(model: PiggybackModel, c: Contract, q: int, events: EventLog | 
 
 
 def record_step(model: PiggybackModel, counts: list[int], trust: float, comm: float, effort: float, value: float,
-                record: bool) -> None:
-    """§8/§12.1 what the contract pass counted and summed, as the model's observations; then the regime
-    and settlement (:class:`sim.regime.RegimeObserver`) and a shock's return."""
+                record: bool, by_sub: list[list[int]]) -> None:
+    """§8/§12.1 what the contract pass counted and summed (``by_sub``: contracts per subsidiary and quadrant),
+    as the model's observations; then the regime and settlement (:class:`sim.regime.RegimeObserver`), a
+    shock's return, the subsidiaries' states and the long-run regime (:func:`judge`)."""
     n = len(model.book.active)
     model.contracts = n
     shares = [x / n for x in counts[1:]] if n else [0.0, 0.0, 0.0, 0.0]
@@ -92,7 +96,9 @@ def record_step(model: PiggybackModel, counts: list[int], trust: float, comm: fl
     model.contracts_formed = model.book.formed
     model.contracts_ended = model.book.ended
     model.total_value = model.book.value_of_ended + value - model.costs
-    if not record:
+    if not record:  # initialisation: the timeline's first row
+        model.timeline.append((model.steps, dominant_quadrant(shares, model.p["dominance"]), "",
+                               *dict.fromkeys(SUBSIDIARY_KEYS).values()))
         return
     obs = model.observer
     obs.record(shares, n)
@@ -104,6 +110,28 @@ def record_step(model: PiggybackModel, counts: list[int], trust: float, comm: fl
         model.quadrant = obs.regime
     if model.shock_watch is not None:
         model.shock_watch.observe(obs.n, shares)
+    model.portfolios.record([row[1:] for row in by_sub])
+    judge(model)
+
+
+def judge(model: PiggybackModel) -> None:
+    """§13.2–13.4 after a step: the subsidiaries' states, the long-run regime (resolved the first time the
+    rule holds), the summary at a horizon, a timeline row every ``TIMELINE_STEP`` months."""
+    p, step = model.p, model.steps
+    side_steps = [s.side_step for s in model.subsidiaries]
+    states = model.portfolios.states(step, side_steps)
+    model.subs_now = state_shares(states)
+    model.regime_now = long_run_regime(model.observer, states, side_steps, step, p["coexist_windows"],
+                                       p["coexist_share"])
+    if model.regime_now is not None and not model.resolved:
+        model.resolved, model.regime, model.regime_step = True, model.regime_now, step
+    if step in p["horizons"]:
+        model.at_horizons[f"regime_{step}"] = model.observer.regime
+        for key, share in zip(SUBSIDIARY_KEYS, model.subs_now.values()):
+            model.at_horizons[f"{key}_{step}"] = share
+    if step % TIMELINE_STEP == 0:
+        model.timeline.append((step, model.observer.regime, model.regime if model.resolved else "",
+                               *model.subs_now.values()))
 
 
 class EventLog:

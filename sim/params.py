@@ -7,6 +7,7 @@ ranges and meanings from :data:`PARAMS`. Nothing else lists parameters.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,7 +30,7 @@ class Param:
     """One model parameter: its type, default, valid range or choices, and meaning."""
 
     name: str
-    kind: str  # "float" | "int" | "bool" | "choice"
+    kind: str  # "float" | "int" | "bool" | "choice" | "months" (ascending whole months, as a tuple)
     default: Any
     meaning: str
     group: str = ""
@@ -43,7 +44,7 @@ class Param:
     @property
     def ui_range(self) -> tuple[float, float] | None:
         """The range controls offer: ``ui`` if set, else the valid range (None for bools and choices)."""
-        if self.kind in ("bool", "choice"):
+        if self.kind in ("bool", "choice", "months"):
             return None
         return self.ui if self.ui is not None else (self.low, self.high)
 
@@ -60,6 +61,8 @@ class Param:
             return "true or false"
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
+        if self.kind == "months":
+            return f"1 to {MAX_HORIZONS} ascending whole months in [{_fmt(self.low)}, {_fmt(self.high)}]"
         kind = "integer" if self.kind == "int" else "number"
         return f"{kind} in [{_fmt(self.low)}, {_fmt(self.high)}]"
 
@@ -77,6 +80,8 @@ class Param:
             if isinstance(value, str) and value in self.choices:
                 return value
             raise ValueError(bad)
+        if self.kind == "months":
+            return self._check_months(value, bad)
         if isinstance(value, bool) or not _is_number(value):
             raise ValueError(bad)
         if self.kind == "int":
@@ -90,6 +95,28 @@ class Param:
         if not (self.low <= value <= self.high):
             raise ValueError(bad)
         return value
+
+
+    def _check_months(self, value: Any, bad: str) -> tuple[int, ...]:
+        if isinstance(value, str):
+            value = [v for v in value.replace(",", " ").split() if v]
+        if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_HORIZONS:
+            raise ValueError(bad)
+        months = []
+        for v in value:
+            try:
+                f = float(v)
+            except (TypeError, ValueError):
+                raise ValueError(bad) from None
+            if isinstance(v, bool) or not math.isfinite(f) or f != math.floor(f) or not self.low <= f <= self.high:
+                raise ValueError(bad)
+            months.append(int(f))
+        if any(b <= a for a, b in itertools.pairwise(months)):
+            raise ValueError(bad)
+        return tuple(months)
+
+
+MAX_HORIZONS = 12
 
 
 def _is_number(value: Any) -> bool:
@@ -119,6 +146,10 @@ def _b(name, default, meaning, label=""):
 
 def _c(name, default, choices, meaning, label=""):
     return Param(name, "choice", default, meaning, choices=tuple(choices), label=label)
+
+
+def _m(name, default, low, high, meaning, label="", unit="months"):
+    return Param(name, "months", tuple(default), meaning, low=low, high=high, label=label, unit=unit)
 
 
 def _group(group, *params):
@@ -292,7 +323,16 @@ _TABLE = [
            "intent of the shock's entrants"),
     ),
     *_group(
-        "run",  # MODEL.md §8, §12.1
+        "observation",  # MODEL.md §13.1, §13.4
+        _f("side_band", 0.05, 0, 0.45, "a firm's side (explore/exploit, international/domestic) changes only when its "
+           "intent crosses beyond 0.5 ± side_band (§13.1; 0: version 2)",
+           "side band", "intent", (0, 0.2)),
+        _m("horizons", (60, 120, 240), 1, 1_000_000,
+           "months at which the summary reports the population's regime and the subsidiaries' states (§13.4)",
+           "horizons"),
+    ),
+    *_group(
+        "run",  # MODEL.md §8, §12.1, §13.3
         _i("max_steps", 500, 1, 1_000_000, "steps at most (one step is one month)",
            "run length", "months", (50, 2000)),
         _i("burn_in", 100, 0, 1_000_000, "steps before settlement may be detected",
@@ -308,7 +348,15 @@ _TABLE = [
            "regime margin in standard errors", "z", (0, 4)),
         _f("dominance", 0.5, 0, 1, "share a quadrant needs to be the settled quadrant (else mixed)",
            "dominance threshold", "share"),
-        _b("stop_on_settle", True, "stop the run at settlement", "stop at settlement"),
+        _i("coexist_windows", 3, 2, 1000,
+           "consecutive stationary windows, no subsidiary changing side, that name a coexistence (§13.3)",
+           "windows that confirm coexistence", "windows", (2, 6)),
+        _f("coexist_share", 0.2, 0, 0.5,
+           "least share of the contracts each of Q1 and Q3 holds in a coexistence (§13.3)",
+           "least share of Q1 and of Q3 in a coexistence", "share"),
+        _b("stop_on_settle", True,
+           "stop the run once its long-run regime is resolved (§13.3), and past the last horizon",
+           "stop when resolved"),
     ),
 ]
 PARAMS: dict[str, Param] = {p.name: p for p in _TABLE}

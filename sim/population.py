@@ -67,6 +67,7 @@ def new_sme(model: PiggybackModel, international: bool) -> SME:
         model,
         niche=int(rng.integers(p["n_niches"])),
         ambition=draw_intent(rng, international),
+        international=international,
         voluntarism=beta_mean(rng, p["voluntarism"]),
         capability=beta_mean(rng, p["capability"]),
         boundary_spanning=beta_mean(rng, p["boundary_spanning"]),
@@ -121,7 +122,11 @@ def renew_mandate(model: PiggybackModel, sub: Subsidiary) -> None:
     """§11.1 new local management: the exploration intent is redrawn as in §5 (``p_explore``);
     the contracts continue. A path this causes is attributed to drift (no choice behind it)."""
     rng = model.rng
-    sub.exploration = draw_intent(rng, bool(rng.random() < model.p["p_explore"]))
+    explores = bool(rng.random() < model.p["p_explore"])
+    sub.exploration = draw_intent(rng, explores)
+    if explores != sub.explores:  # the drawn side is the new side (§13.1), as at initialisation
+        sub.explores = explores
+        sub.side_step = model.steps
     model.sub_renewals += 1
 
 

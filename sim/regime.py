@@ -1,13 +1,15 @@
-"""MODEL.md §12.1: a run's share history and what is judged from it: the regime of a window's mean shares,
-settlement (stationarity within sampling noise), occupancy, regime switches, and a shock's return (§11.4)."""
+"""MODEL.md §12.1, §13.2–13.3: a run's share history and what is judged from it: the regime of a window's
+mean shares, settlement (stationarity within sampling noise), occupancy, regime switches, a shock's return
+(§11.4); the subsidiaries' portfolios, locked or contested; and the long-run regime."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
-from sim.vocabulary import MIXED, QUADRANTS, REGIMES
+from sim.vocabulary import COEXISTENCE, MIXED, QUADRANTS, REGIMES, SUBSIDIARY_STATES
 
 
 def dominant_quadrant(shares, dominance: float) -> str:
@@ -134,8 +136,8 @@ class ShockWatch:
     The pre-shock regime and mean shares are those of the last window before the shock. The
     return time is the number of steps after the shock until the pre-shock dominant quadrant's
     share is back within the noise tolerance of its pre-shock mean; None while it is not
-    (censored at the end of the run). The regime has returned when it came back so and the
-    regime at the end of the run is the pre-shock regime.
+    (censored at the end of the run). Whether the regime returned is the model's to say: the
+    long-run regime resolved after the shock is the pre-shock regime (§13.6).
     """
 
     def __init__(self, step: int, regime: str, mean_shares, contracts: float, tolerance: float, z: float):
@@ -150,5 +152,82 @@ class ShockWatch:
         if self.return_time is None and step > self.step and abs(shares[self.quadrant] - self.target) <= self.band:
             self.return_time = step - self.step
 
-    def returned(self, final_regime: str) -> bool:
-        return self.return_time is not None and final_regime == self.regime
+
+class Portfolios:
+    """§13.2: each subsidiary's contract-months by quadrant over the last window (cumulative counts in a
+    ring of ``window + 1`` rows, so memory does not grow with the run), from which its state is judged:
+    **locked** in Qk when its side has not changed during the last window and at least ``dominance`` of
+    its contract-months in the window lie in Qk, **contested** otherwise. A subsidiary that held no
+    contract in the window has no portfolio to judge (``IDLE``) and is left out of the shares."""
+
+    def __init__(self, n_subs: int, window: int, dominance: float) -> None:
+        self.window = window
+        self.dominance = dominance
+        self.ring = np.zeros((window + 1, n_subs, 4), dtype=np.int64)
+        self.n = 0
+
+    def record(self, counts) -> None:
+        """One step's contracts per subsidiary and quadrant (an ``n_subs × 4`` array)."""
+        w1 = self.window + 1
+        self.ring[(self.n + 1) % w1] = self.ring[self.n % w1] + counts
+        self.n += 1
+
+    def window_counts(self) -> np.ndarray:
+        """Contract-months per subsidiary and quadrant over the last ``min(window, steps)`` steps."""
+        w1 = self.window + 1
+        start = self.n - self.window if self.n >= self.window else 0
+        return self.ring[self.n % w1] - self.ring[start % w1]
+
+    def states(self, step: int, side_steps) -> np.ndarray:
+        """Each subsidiary's state now: 0–3 locked in Q1–Q4, :data:`CONTESTED` or :data:`IDLE`."""
+        counts = self.window_counts()
+        total = counts.sum(axis=1)
+        top = counts.argmax(axis=1)
+        settled_side = (self.n >= self.window) & (step - np.asarray(side_steps) >= self.window)
+        locked = settled_side & (counts.max(axis=1) >= self.dominance * total) & (total > 0)
+        return np.where(total == 0, IDLE, np.where(locked, top, CONTESTED))
+
+
+CONTESTED, IDLE = 4, 5
+
+
+def state_shares(states: np.ndarray) -> dict[str, float | None]:
+    """§13.2 the shares of subsidiaries locked in each quadrant and contested, among those with a portfolio
+    (``subs_Q1`` … ``subs_Q4``, ``subs_contested``); None when no subsidiary has one."""
+    held = states[states != IDLE]
+    if not len(held):
+        return dict.fromkeys(SUBSIDIARY_STATES)
+    counts = np.bincount(held, minlength=5)
+    return {name: float(k) / len(held) for name, k in zip(SUBSIDIARY_STATES, counts)}
+
+
+def long_run_regime(obs: RegimeObserver, states: np.ndarray, side_steps, step: int, coexist_windows: int,
+                    coexist_share: float) -> str | None:
+    """§13.3 the long-run regime the run is in now, or None (not resolved):
+
+    - ``Q1`` … ``Q4``: that quadrant holds at least ``dominance`` of the contracts over the last window,
+      clear of sampling noise (:func:`decidable`), the last two windows agree (:func:`windows_agree`:
+      the composition is stationary) and no subsidiary is contested;
+    - ``coexistence``: the last ``coexist_windows`` windows agree pairwise, Q1 and Q3 each hold at least
+      ``coexist_share`` of the contracts over them, and no subsidiary changed side in that time (a stable
+      split of locked portfolios).
+    Windows lie after ``obs.start`` (burn-in, or a shock)."""
+    w, n = obs.window, obs.n
+    if n - 2 * w < obs.start:
+        return None
+    a, b = obs.mean(n - 2 * w, n - w), obs.mean(n - w, n)
+    top = int(np.argmax(b[:4]))
+    if (b[top] >= obs.dominance and not (states == CONTESTED).any()
+            and windows_agree(a[:4], b[:4], 0.5 * (a[4] + b[4]), obs.tolerance, obs.z)
+            and decidable(b[:4], b[4], obs.dominance, obs.tolerance, obs.regime_z)):
+        return QUADRANTS[top]
+    k = coexist_windows
+    if n - k * w < obs.start or max(side_steps, default=0) > step - k * w:
+        return None
+    means = [obs.mean(n - (j + 1) * w, n - j * w) for j in range(k)]
+    if all(windows_agree(old[:4], new[:4], 0.5 * (old[4] + new[4]), obs.tolerance, obs.z)
+           for new, old in itertools.pairwise(means)):
+        whole = obs.mean(n - k * w, n)
+        if whole[0] >= coexist_share and whole[2] >= coexist_share:
+            return COEXISTENCE
+    return None

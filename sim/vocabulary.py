@@ -24,8 +24,18 @@ QUADRANT_NAMES: dict[str, str] = {
     "Q4": "explore × domestic",
 }
 MIXED = "mixed"  # no quadrant holds `dominance` of the contracts
-UNSETTLED = "unsettled"  # the run never settled (§12.1)
+UNSETTLED = "unsettled"  # the run never settled (§12.1; the version-2 diagnostic)
 REGIMES = (*QUADRANTS, MIXED)  # the regime of a window's mean shares
+
+# -- MODEL.md §13.3: the long-run regime (the headline outcome) ---------------------------------------
+COEXISTENCE = "coexistence"  # a stable split of locked Q1 and Q3 portfolios
+UNRESOLVED = "unresolved"  # neither a quadrant nor coexistence within max_steps
+LONG_RUN_REGIMES = (*QUADRANTS, COEXISTENCE, UNRESOLVED)
+
+# -- MODEL.md §13.2: a subsidiary's partnership portfolio, locked in a quadrant or contested -----------
+CONTESTED = "contested"
+SUBSIDIARY_STATES = (*QUADRANTS, CONTESTED)
+SUBSIDIARY_KEYS = tuple(f"subs_{s}" for s in SUBSIDIARY_STATES)  # their shares among subsidiaries
 
 # -- MODEL.md §7.7: exit, voice, loyalty; and what else moves an intent ------------------------------
 LOYALTY, EXIT, VOICE, DRIFT = "loyalty", "exit", "voice", "drift"
@@ -39,6 +49,11 @@ PATH_KEYS = tuple(f"path_{p}_{a}" for p in PATH_NAMES for a in PATH_ACTIONS)
 
 # -- MODEL.md §8, §11–12: the flat run summary; every key is also a model reporter -------------------
 SUMMARY_KEYS = (
+    "regime",
+    "resolved",
+    "regime_step",
+    "final_regime",
+    *SUBSIDIARY_KEYS,
     "settled",
     "settle_step",
     "steps",
@@ -73,6 +88,18 @@ SUMMARY_KEYS = (
     "contracts_formed",
     "contracts_ended",
 )
+
+
+
+def horizon_keys(horizons) -> tuple[str, ...]:
+    """§13.4 the summary keys at each horizon: the population's window-mean regime (``regime_60``) and the
+    subsidiaries' states (``subs_Q3_60``, ...)."""
+    return tuple(k for h in horizons for k in (f"regime_{h}", *(f"{s}_{h}" for s in SUBSIDIARY_KEYS)))
+
+
+# -- the timeline (``run(..., tables=("timeline",))``): the regime every TIMELINE_STEP months -----------
+TIMELINE_STEP = 12
+TIMELINE_COLUMNS = ("month", "regime", "long_run", *SUBSIDIARY_KEYS)  # long_run: resolved so far, else empty
 
 # -- the contract event log (``record_events=True``; ``run(..., tables=("events",))``) ---------------
 EVENT_COLUMNS = (
@@ -132,6 +159,8 @@ class Outcome:
 
 # The first is the headline: the outcome whose frequencies experiments report.
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("quadrant", (*REGIMES, UNSETTLED), "regime at settlement", step_key="settle_step"),
-    Outcome("final_quadrant", REGIMES, "regime at the end of the run"),
+    Outcome("regime", LONG_RUN_REGIMES, "long-run regime", step_key="regime_step"),
+    Outcome("final_regime", LONG_RUN_REGIMES, "regime at the end of the run"),
+    Outcome("quadrant", (*REGIMES, UNSETTLED), "regime at first settlement (version 2)", step_key="settle_step"),
+    Outcome("final_quadrant", REGIMES, "window-mean regime at the end of the run"),
 )

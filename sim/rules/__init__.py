@@ -17,7 +17,7 @@ from sim.rules.evl import (
     voice_utility,
 )
 from sim.rules.influence import influence_share, shared_shift
-from sim.rules.intent import alignment_drift, ambition_drift, pressure_drift
+from sim.rules.intent import alignment_drift, ambition_drift, pressure_drift, side
 from sim.rules.learning import dyad_value_mean, knowledge_gain
 from sim.rules.market import (
     detection_probability,
@@ -50,6 +50,7 @@ __all__ = [
     "sale_probability",
     "search_probability",
     "shared_shift",
+    "side",
     "start_trust",
     "trust_update",
     "voice_probability",

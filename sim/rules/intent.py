@@ -31,3 +31,18 @@ def alignment_drift(exploration: float, weight_q1: float, weight_q3: float, rate
     contracts in tension add nothing. Returns the increment, which keeps x in [0, 1].
     """
     return rate * (weight_q3 * (1.0 - exploration) - weight_q1 * exploration)
+
+
+def side(intent: float, high: bool, band: float) -> bool:
+    """§13.1 a firm's side, with a band: True is the high side (a subsidiary explores, an SME is
+    international), False the low one (exploits, domestic).
+
+    A side changes only when the intent crosses beyond the band: a low side turns high once the
+    intent reaches 0.5 + band, a high side turns low once it falls below 0.5 − band; inside the band
+    the side stays as it was. With band 0 the side is version 2's (high iff intent ≥ 0.5), whatever it
+    was. Without a band, a firm whose intent hovers near 0.5 flips all its contracts across the
+    quadrant line and back, and path counts measure that noise.
+    """
+    if high:
+        return intent >= 0.5 - band
+    return intent >= 0.5 + band

@@ -76,20 +76,26 @@ def step(model: PiggybackModel) -> None:
 
 
 def _intents_and_effort(model: PiggybackModel, p: dict) -> None:
-    """§7.6 headquarters pressure, §11.3 alignment, §7.3 effort: each reads and writes one subsidiary
-    and its own contracts only, so the three passes over subsidiaries fuse into one, and what they
-    read of the contracts (quadrant, effort, the effort weight) into one pass over them."""
+    """§7.6 headquarters pressure, §11.3 alignment, §13.1 sides, §7.3 effort: each reads and writes one
+    subsidiary and its own contracts only, so the four passes over subsidiaries fuse into one, and what
+    they read of the contracts (quadrant, effort, the effort weight) into one pass over them."""
     rate, pull = p["pressure_rate"], p["alignment_pull"]
     floor, vpull = p["effort_floor"], p["voluntarism_pull"]
+    lo, hi, step = 0.5 - p["side_band"], 0.5 + p["side_band"], model.steps
     for hq in model.headquarters:
         k = -hq.pressure * (1.0 - hq.ecosystem) * rate  # pressure_drift's first factors
         for sub in hq.subsidiaries:
             cs = sub.contracts
             x = sub.exploration
+            explores = sub.explores
             if not cs:
-                if x >= 0.5:  # pressure_drift with no contract in Q3
+                if explores:  # pressure_drift with no contract in Q3
                     x = x + k * (1.0 - 0.0)
-                    sub.exploration = x if x > 0.0 else 0.0
+                    sub.exploration = x = x if x > 0.0 else 0.0
+                    if x < lo:  # side (§13.1)
+                        sub.explores, sub.side_step = False, step
+                elif x >= hi:
+                    sub.explores, sub.side_step = True, step
                 continue
             total = w1 = w3 = 0.0
             n3 = 0
@@ -104,7 +110,7 @@ def _intents_and_effort(model: PiggybackModel, p: dict) -> None:
                     w3 += e
                     n3 += 1
                 weights.append((floor + c.trust_sub) * (1.0 + vpull * c.sme.voluntarism * c.communication))
-            if x >= 0.5:  # pressure_drift(h, e, rate, share in Q3)
+            if explores:  # pressure_drift(h, e, rate, share in Q3)
                 x = x + k * (1.0 - n3 / len(cs))
                 x = x if x > 0.0 else 0.0
             if pull > 0.0:  # alignment_drift with effort-weighted shares in Q1 and Q3
@@ -113,6 +119,8 @@ def _intents_and_effort(model: PiggybackModel, p: dict) -> None:
                     total, w1, w3 = float(len(qs)), float(qs.count(1)), float(qs.count(3))
                 x += pull * (w3 / total * (1.0 - x) - w1 / total * x)
             sub.exploration = x
+            if (x < lo) if explores else (x >= hi):  # side (§13.1)
+                sub.explores, sub.side_step = not explores, step
             total = sum(weights)  # effort_shares
             cap = sub.capacity
             if total <= 0.0:
@@ -125,8 +133,9 @@ def _intents_and_effort(model: PiggybackModel, p: dict) -> None:
 
 
 def _drift(model: PiggybackModel, p: dict) -> None:
-    """§7.6 ambition_drift: ambition follows the mean knowledge of the target markets, upward only."""
-    rate = p["ambition_drift"]
+    """§7.6 ambition_drift: ambition follows the mean knowledge of the target markets, upward only; §13.1
+    its side follows beyond the band."""
+    rate, lo, hi = p["ambition_drift"], 0.5 - p["side_band"], 0.5 + p["side_band"]
     for sme in model.smes:
         kn = sme.knowledge
         a = sme.ambition
@@ -135,7 +144,12 @@ def _drift(model: PiggybackModel, p: dict) -> None:
             d = k - a
         else:
             d = sum(kn.values()) / len(kn) - a
-        sme.ambition = a + rate * (d if d > 0.0 else 0.0)
+        sme.ambition = a = a + rate * (d if d > 0.0 else 0.0)
+        if sme.international:
+            if a < lo:
+                sme.international = False
+        elif a >= hi:
+            sme.international = True
 
 
 def _opportunities(model: PiggybackModel, p: dict, rng) -> None:
@@ -231,19 +245,20 @@ def _tension(model: PiggybackModel, p: dict, rng) -> None:
     for c in order:
         if not c.active:
             continue
-        x, a = c.sub.exploration, c.sme.ambition
-        if x < 0.5 and a >= 0.5:  # Q2: the SME's entrepreneurship underused (frustration_step)
-            f = c.frustration_sme + 2.0 * abs(a - 0.5)
+        sub, sme = c.sub, c.sme
+        explores, international = sub.explores, sme.international
+        if international and not explores:  # Q2: the SME's entrepreneurship underused (frustration_step)
+            f = c.frustration_sme + 2.0 * abs(sme.ambition - 0.5)
             c.frustration_sme = f
             c.frustration_sub *= keep
             if f > threshold:
-                c.frustration_sme = c.sme.respond_to_tension(c, f)
-        elif x >= 0.5 and a < 0.5:  # Q4: the subsidiary's
-            f = c.frustration_sub + 2.0 * abs(x - 0.5)
+                c.frustration_sme = sme.respond_to_tension(c, f)
+        elif explores and not international:  # Q4: the subsidiary's
+            f = c.frustration_sub + 2.0 * abs(sub.exploration - 0.5)
             c.frustration_sub = f
             c.frustration_sme *= keep
             if f > threshold:
-                c.frustration_sub = c.sub.respond_to_tension(c, f)
+                c.frustration_sub = sub.respond_to_tension(c, f)
         else:
             c.frustration_sme *= keep
             c.frustration_sub *= keep
@@ -306,20 +321,22 @@ def _matching(model: PiggybackModel, p: dict, rng) -> None:
 def _observe(model: PiggybackModel) -> None:
     """§8 the pass over contracts of :func:`sim.observe.observe` (quadrant_of inlined)."""
     counts = [0, 0, 0, 0, 0]
+    by_sub = [[0, 0, 0, 0, 0] for _ in model.subsidiaries]
     trust = comm = effort = value = 0.0
     events = model.events
     for c in model.book.active.values():
-        a = c.sme.ambition
-        if c.sub.exploration >= 0.5:
-            q = 3 if a >= 0.5 else 4
+        sub = c.sub
+        if sub.explores:
+            q = 3 if c.sme.international else 4
         else:
-            q = 2 if a >= 0.5 else 1
+            q = 2 if c.sme.international else 1
         if q != c.quadrant or c.exit_origin:
             observe.count_change(model, c, q, events)
             c.quadrant = q
         counts[q] += 1
+        by_sub[sub.index][q] += 1
         trust += 0.5 * (c.trust_sme + c.trust_sub)
         comm += c.communication
         effort += c.effort
         value += c.value
-    observe.record_step(model, counts, trust, comm, effort, value, True)
+    observe.record_step(model, counts, trust, comm, effort, value, True, by_sub)

@@ -22,13 +22,15 @@ def shuffled(rng, items: list) -> list:
 def step(model: PiggybackModel) -> None:
     """One month: the eight stages of MODEL.md §3."""
     p = model.p
-    # 1. headquarters pressure (§7.6), then aligned contracts pull their agents (§11.3);
-    #    the platform acts through detection (§7.1)
+    # 1. headquarters pressure (§7.6), then aligned contracts pull their agents (§11.3), then their sides
+    #    (§13.1); the platform acts through detection (§7.1)
     for hq in model.headquarters:
         hq.apply_pressure()
     if p["alignment_pull"] > 0.0:
         for sub in model.subsidiaries:
             sub.align(p["alignment_pull"])
+    for sub in model.subsidiaries:  # a side moves only beyond the band (§13.1)
+        sub.update_side()
     # 2–3. opportunities, effort allocation, solution selling, LoF (§7.1, §7.3)
     for sub in model.subsidiaries:
         sub.allocate_effort()
@@ -111,7 +113,7 @@ def tension(model: PiggybackModel, c: Contract) -> None:
     """§7.7: frustration of the thwarted party and, past the threshold, its choice."""
     p = model.p
     decay = p["frustration_decay"]
-    q = quadrant_of(c.sub.exploration, c.sme.ambition)
+    q = quadrant_of(c.sub.explores, c.sme.international)
     if q == 2:  # exploit × international: SME entrepreneurship underused
         c.frustration_sme = rules.frustration_step(c.frustration_sme, c.sme.ambition, True, decay)
         c.frustration_sub *= 1.0 - decay

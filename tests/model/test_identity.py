@@ -60,3 +60,18 @@ def test_same_bytes_as_the_record(name):
 def _diff(got: dict, want: dict) -> str:
     keys = [k for k in want["summary"] if got["summary"].get(k) != want["summary"][k]]
     return "; ".join(f"{k}: {got['summary'].get(k)!r} != {want['summary'][k]!r}" for k in keys)
+
+
+VERSION2 = json.loads((ROOT / "tests" / "data" / "version2.json").read_text())["by_python"].get(PYTHON, {})
+
+
+@pytest.mark.parametrize("name", sorted(VERSION2))
+def test_a_side_band_of_zero_restores_version_2(name):
+    """MODEL.md §13.1: with ``side_band`` 0 the dynamics are version 2's, draw for draw: the version-2
+    summary keys and the generator's final state of every recorded run that went to max_steps."""
+    case = VERSION2[name]
+    got = recorder.record_case({**case["params"], "side_band": 0.0}, case["seed"], case["kind"], case["options"])
+    old = {k: got["summary"].get(k) for k in case["summary"]}
+    assert recorder.canonical(old) == recorder.canonical(case["summary"]), [
+        k for k in case["summary"] if old[k] != case["summary"][k]]
+    assert got.get("rng_state") == case.get("rng_state")
