@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     conventions.add_json_options(ap)
     args = ap.parse_args(argv)
-    target = conventions.json_target(args, "contract-step")
+    json_path = conventions.json_target(args, "contract-step")
     job = json.dumps({"seeds": list(range(1, args.seeds + 1))})
     out = {"before": [], "now": []}
     loads = [os.getloadavg()[0]]
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     for k in out:
         print(f"  {k:6s} {us[k]:6.2f} µs per contract-step ({n[k]:.0f} contracts a step)")
     print(f"  now / before: {us['now'] / us['before']:.2f}× (bound: 1.3×)")
-    conventions.write(target, {
+    conventions.write(json_path, {
         "before": conventions.label(args.before), "before_commit": args.before, "rounds": args.rounds,
         "seeds": args.seeds, "steps": 500, "us_per_contract_step": us, "contracts_per_step": n,
         "ratio_now_over_before": us["now"] / us["before"],

@@ -171,10 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference", action="store_true", help="also time this tree's reference mode")
     conventions.add_json_options(ap)
     args = ap.parse_args(argv)
-    target = conventions.json_target(args, "speedup")
+    json_path = conventions.json_target(args, "speedup")
     r = compare(args.before, args.rounds, args.seeds, args.reference)
     report(r)
-    conventions.write(target, {**r, "measured": conventions.provenance()}, args.overwrite)
+    conventions.write(json_path, {**r, "measured": conventions.provenance()}, args.overwrite)
     return 0 if all(r["identical"].values()) else 1
 
 
