@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from codeversions import Worktree, run_worker  # noqa: E402
+from codeversions import VERSION_1, Worktree, label, run_worker  # noqa: E402
 
 from benchmarks import conventions  # noqa: E402
 
@@ -54,7 +54,7 @@ print(json.dumps({"file": sim.__file__, "us_per_contract_step": 1e6 * total / st
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--before", default=conventions.VERSION_1, help="the earlier commit (default: version 1's last)")
+    ap.add_argument("--before", default=VERSION_1, help="the earlier commit (default: version 1's last)")
     ap.add_argument("--seeds", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=3)
     conventions.add_json_options(ap)
@@ -71,13 +71,13 @@ def main(argv=None) -> int:
             loads.append(os.getloadavg()[0])
     us = {k: statistics.median(r["us_per_contract_step"] for r in v) for k, v in out.items()}
     n = {k: v[0]["contracts_per_step"] for k, v in out.items()}
-    print(f"before = {conventions.label(args.before)} ({args.before[:7]}); load average {loads[0]:.2f} → "
+    print(f"before = {label(args.before)} ({args.before[:7]}); load average {loads[0]:.2f} → "
           f"{loads[-1]:.2f}; {args.rounds} rounds × {args.seeds} runs of 500 steps")
     for k in out:
         print(f"  {k:6s} {us[k]:6.2f} µs per contract-step ({n[k]:.0f} contracts a step)")
     print(f"  now / before: {us['now'] / us['before']:.2f}× (bound: 1.3×)")
     conventions.write(json_path, {
-        "before": conventions.label(args.before), "before_commit": args.before, "rounds": args.rounds,
+        "before": label(args.before), "before_commit": args.before, "rounds": args.rounds,
         "seeds": args.seeds, "steps": 500, "us_per_contract_step": us, "contracts_per_step": n,
         "ratio_now_over_before": us["now"] / us["before"],
         "samples": {k: [r["us_per_contract_step"] for r in v] for k, v in out.items()},

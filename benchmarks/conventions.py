@@ -1,10 +1,6 @@
-"""What the benchmark scripts share: the commits they compare against, and how a result file is named.
+"""How a benchmark result file is named, and how it is written.
 
-**Commits by hash.** ``v2-pre-speed`` (the version-2 model before the fast step) and ``version 1``
-(the last commit of model version 1) are names used in the docs and in result files; a fresh clone
-has no tag for them, so the scripts default to the commit hashes and print the name beside them.
-
-**Result files.** ``benchmarks/results/<measure>-<interpreter>-<date>.json``, e.g.
+``benchmarks/results/<measure>-<interpreter>-<date>.json``, e.g.
 ``speedup-mesa3.3-py3.11-2026-11-30.json``: the measure (``speedup``, ``runner``, ``driver``, ...),
 the interpreter (``py3.11``, preceded by the Mesa version, ``mesa3.3-``, when the measurement runs
 the Mesa model), and the day it was measured (UTC). A second file of the same measure, interpreter
@@ -22,15 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-
-V2_PRE_SPEED = "2d5a21e97de67ca24188a02b7d3af5151045e7aa"  # "v2-pre-speed": version 2 before the fast step
-VERSION_1 = "478f9525059c9b6fa191368d300c15cb7fe92e02"  # the last commit of model version 1
-NAMES = {V2_PRE_SPEED: "v2-pre-speed", VERSION_1: "version 1"}
-
-
-def label(ref: str) -> str:
-    """The name the docs use for ``ref`` (``v2-pre-speed``), else ``ref`` itself."""
-    return NAMES.get(ref, ref)
 
 
 def interpreter(with_mesa: bool = True) -> str:

@@ -31,9 +31,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from codeversions import Worktree, run_worker  # noqa: E402
-
-from benchmarks import conventions  # noqa: E402
+from codeversions import Worktree, label, run_worker  # noqa: E402
 
 # Runs in a fresh interpreter whose PYTHONPATH points at one version of the code.
 WORKER = """
@@ -70,13 +68,13 @@ def before_after(ref: str, rounds: int = 5, seeds: int = 10) -> dict:
             if rnd % 2:  # alternate who goes first
                 order.reverse()
             outs = {}
-            for label, root in order:
-                outs[label] = time_version(root, seeds)
-                for k, v in outs[label]["ms"].items():
-                    samples[label][k].append(v)
+            for which, root in order:
+                outs[which] = time_version(root, seeds)
+                for k, v in outs[which]["ms"].items():
+                    samples[which][k].append(v)
             identical &= outs["before"]["summaries"] == outs["now"]["summaries"]
     med = {v: {k: statistics.median(x) for k, x in d.items()} for v, d in samples.items()}
-    return {"ref": conventions.label(ref), "commit": commit, "rounds": rounds, "seeds": seeds, "ms": med,
+    return {"ref": label(ref), "commit": commit, "rounds": rounds, "seeds": seeds, "ms": med,
             "samples": samples, "ratio": {k: med["before"][k] / med["now"][k] for k in ("settle", "500")},
             "identical": identical}
 
@@ -84,8 +82,8 @@ def before_after(ref: str, rounds: int = 5, seeds: int = 10) -> dict:
 def report_before_after(r: dict) -> None:
     print(f"  before = {r['ref']} ({r['commit']}), now = the working tree; {r['seeds']} seeds × {r['rounds']} "
           "alternating rounds, each version in its own interpreter; median over rounds of ms per run:")
-    for k, label in (("settle", "default run to settlement"), ("500", "run to 500 steps")):
-        print(f"    {label:27}: before {r['ms']['before'][k]:6.1f} ms, now {r['ms']['now'][k]:6.1f} ms, "
+    for k, name in (("settle", "default run to settlement"), ("500", "run to 500 steps")):
+        print(f"    {name:27}: before {r['ms']['before'][k]:6.1f} ms, now {r['ms']['now'][k]:6.1f} ms, "
               f"speed-up {r['ratio'][k]:.2f}×")
     print(f"  same summaries before and now for every seed: {r['identical']}")
 

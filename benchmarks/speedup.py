@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from codeversions import Worktree, run_worker  # noqa: E402
+from codeversions import V2_PRE_SPEED, Worktree, label, run_worker  # noqa: E402
 
 from benchmarks import conventions  # noqa: E402
 
@@ -112,7 +112,7 @@ def compare(before: str, rounds: int, seeds: int, reference: bool = False, log=p
                                          env={**os.environ, "PYTHONPATH": str(tree)}, cwd=tempfile.gettempdir(),
                                          check=True).stdout)
         sets = {name: {**base, **over} for name, over in SETS.items()}
-        log(f"before = {conventions.label(before)} ({commit}), now = {now_commit}; Python {sys.version.split()[0]}; "
+        log(f"before = {label(before)} ({commit}), now = {now_commit}; Python {sys.version.split()[0]}; "
             f"{seeds} seeds × {len(SETS)} parameter sets × {rounds} rounds; load average {loads[0]}")
         for rnd in range(rounds):
             order = list(versions)
@@ -137,7 +137,7 @@ def compare(before: str, rounds: int, seeds: int, reference: bool = False, log=p
     import numpy
 
     return {
-        "before": conventions.label(before), "before_commit": commit, "now": now_commit, "rounds": rounds,
+        "before": label(before), "before_commit": commit, "now": now_commit, "rounds": rounds,
         "seeds": seeds,
         "python": sys.version.split()[0], "mesa": mesa.__version__, "numpy": numpy.__version__,
         "sets": SETS, "mean_steps": steps["before"], "ms": med, "samples": samples,
@@ -164,7 +164,7 @@ def report(r: dict, log=print) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--before", default=conventions.V2_PRE_SPEED,
+    ap.add_argument("--before", default=V2_PRE_SPEED,
                     help="the earlier commit (default: v2-pre-speed, the version-2 model before the fast step)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=10)
