@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/dashboard.py --browser 20    # also 20 s of Play in headless Chromium
     .venv/bin/python benchmarks/dashboard.py --json          # also results/dashboard-<interpreter>-<date>.json
 
-Section 1, in process. The page (``sim.app.Page``) is rendered by Solara's test renderer and
+Section 1, in process. The page (``sim.dashboard.app.Page``) is rendered by Solara's test renderer and
 its Step button clicked, as a user would, ``--steps`` times: each click is one model step,
 a frame of every view whose picture changed, and Solara's re-render of the page (everything
 the server does per step except sending the widgets' new values over the websocket). The
@@ -53,7 +53,7 @@ def in_process(steps: int, afresh_steps: int) -> dict:
     import ipyvuetify as v
     import mesa
 
-    import sim.app as app
+    import sim.dashboard.app as app
 
     _box, rc, session = app.render_headless()
     try:  # the defaults, run on past settlement
@@ -129,7 +129,7 @@ def in_browser(seconds: float) -> dict:
     port = _free_port()
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
     solara_bin = Path(sys.executable).with_name("solara")
-    cmd = [str(solara_bin), "run", "sim/app.py", "--host", "localhost", "--port", str(port), "--production"]
+    cmd = [str(solara_bin), "run", "sim/dashboard/app.py", "--host", "localhost", "--port", str(port), "--production"]
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://localhost:{port}/"
     try:
