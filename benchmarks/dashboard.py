@@ -1,15 +1,16 @@
-"""Dashboard play speed (issue #13): steps per second at the default population.
+"""Dashboard play speed: steps per second at the default population (target: at least 10).
 
     .venv/bin/python benchmarks/dashboard.py                 # in process, ~1 min
     .venv/bin/python benchmarks/dashboard.py --browser 20    # also 20 s of Play in headless Chromium
+    .venv/bin/python benchmarks/dashboard.py --json          # also results/dashboard-<interpreter>-<date>.json
 
-Section 1, in process. The page (``sim.app.Page``) is rendered by Solara's test renderer and
+Section 1, in process. The page (``sim.dashboard.app.Page``) is rendered by Solara's test renderer and
 its Step button clicked, as a user would, ``--steps`` times: each click is one model step,
 a frame of every view whose picture changed, and Solara's re-render of the page (everything
 the server does per step except sending the widgets' new values over the websocket). The
 same steps are then broken down into the model step and each view's frame, and compared
 within this one run with drawing every figure afresh on each step (a full matplotlib draw
-of a new figure, as the dashboard did before issue #13; it also paid ``bbox_inches="tight"``,
+of a new figure, as the dashboard did before commit 23dba64; it also paid ``bbox_inches="tight"``,
 a second draw, so the ratio is a lower bound). Steps per second while playing are
 1000 / max(play interval, ms per step).
 
@@ -25,7 +26,6 @@ the figures. Set MPLBACKEND=Agg if no display.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -39,6 +39,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks import conventions  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -50,7 +53,7 @@ def in_process(steps: int, afresh_steps: int) -> dict:
     import ipyvuetify as v
     import mesa
 
-    import sim.app as app
+    import sim.dashboard.app as app
 
     _box, rc, session = app.render_headless()
     try:  # the defaults, run on past settlement
@@ -126,7 +129,7 @@ def in_browser(seconds: float) -> dict:
     port = _free_port()
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
     solara_bin = Path(sys.executable).with_name("solara")
-    cmd = [str(solara_bin), "run", "sim/app.py", "--host", "localhost", "--port", str(port), "--production"]
+    cmd = [str(solara_bin), "run", "sim/dashboard/app.py", "--host", "localhost", "--port", str(port), "--production"]
     server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://localhost:{port}/"
     try:
@@ -169,8 +172,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=150, help="steps of the default model")
     parser.add_argument("--afresh-steps", type=int, default=10, help="steps drawn afresh for the comparison")
     parser.add_argument("--browser", type=float, default=0, metavar="SECONDS", help="also play in Chromium")
-    parser.add_argument("--json", type=Path, help="write the figures here")
+    conventions.add_json_options(parser)
     args = parser.parse_args()
+    json_path = conventions.json_target(args, "dashboard")
     out = {"machine": f"{platform.node()}, {os.cpu_count()} cores", "load_before": os.getloadavg()}
     out["in_process"] = r = in_process(args.steps, args.afresh_steps)
     print(f"Mesa {r['mesa']}, {args.steps} steps of the default model, load average {out['load_before'][0]:.2f}")
@@ -188,8 +192,7 @@ def main() -> None:
               f"{b['steps_per_s_end_to_end']:.1f} steps/s")  # fmt: skip
     out["load_after"] = os.getloadavg()
     print(f"load average after: {out['load_after'][0]:.2f}")
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    conventions.write(json_path, {**out, "measured": conventions.provenance()}, args.overwrite)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,19 @@
-"""The driver at scale (issue 14 item 3), with the trivial model (experiments/trivial.py, microseconds per run),
-so that the runner itself is what is measured:
+"""The driver at scale, with the trivial model (experiments/trivial.py, microseconds per run), so that the
+runner itself is what is measured:
 
 1. driver memory: peak RSS of the driver process alone (``ru_maxrss``; workers excluded) running 10,000 and
-   200,000 runs (5 replicates of N/5 points), each in a fresh interpreter; the target is a ratio ≤ 1.2;
+   200,000 runs (5 replicates of N/5 points), each in a fresh interpreter; the target is a ratio ≤ 1.2
+   (a study of any size fits in the driver's memory);
 2. dispatch rate: runs per second through the Dask path (a ``LocalCluster`` of ``--workers`` processes, its
    start-up excluded), and through the local process pool and the serial executor for comparison;
-   the target is ≥ 2,000 runs/s for Dask.
+   the target is ≥ 2,000 runs/s for Dask (the driver keeps a cluster of dozens of cores busy).
 
-    python benchmarks/driver.py [--sizes 10000 200000] [--rate-runs 50000] [--workers 2] [--json FILE]
+    python benchmarks/driver.py [--sizes 10000 200000] [--rate-runs 50000] [--workers 2]
+                                [--json [FILE]] [--overwrite]
 
-A script, not a timed test: the figures are printed (and written as JSON), never asserted.
+A script, not a timed test: the figures are printed (and written as JSON), never asserted. ``--json``
+without FILE writes ``benchmarks/results/driver-<python>-<date>.json`` (no Mesa version: the trivial
+model does not use Mesa).
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import conventions  # noqa: E402
 
 
 def experiment(runs: int, replicates: int = 5):
@@ -74,13 +82,14 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 200_000])
     ap.add_argument("--rate-runs", type=int, default=50_000)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--json")
+    conventions.add_json_options(ap)
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         kind, runs, executor, workers = a.child
         print(json.dumps(child(kind, int(runs), executor, int(workers))))
         return
+    json_path = conventions.json_target(a, "driver", with_mesa=False)
     results = []
     for n in a.sizes:
         r = measure("memory", n, "pool", a.workers)
@@ -100,8 +109,8 @@ def main() -> None:
         print(f"rate    {a.rate_runs:>8,} runs ({executor}, {r['workers']} workers): {r['runs_per_s']:9,.0f} runs/s "
               f"({r['wall_s']} s, {r['chunks']} chunks; read back in chunks in {r['read_back_s']} s)"
               + (" (target ≥ 2,000)" if executor == "dask" else ""), flush=True)
-    if a.json:
-        Path(a.json).write_text(json.dumps({"results": results, "memory_ratio": round(ratio, 3)}, indent=1) + "\n")
+    conventions.write(json_path, {"results": results, "memory_ratio": round(ratio, 3),
+                                  "measured": conventions.provenance()}, a.overwrite)
 
 
 if __name__ == "__main__":

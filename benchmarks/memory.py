@@ -10,7 +10,7 @@ RSS double-counts pages a forked worker shares with the forkserver, so the tree 
 real use; the ratio between sweep sizes is the figure that matters (target ≤ 1.2).
 
 ``--contrast`` also runs the same sweeps with workers that are never replaced
-(``maxtasksperchild=None``): on Mesa 3.3 every finished model stays alive (Mesa issue 3179), so
+(``maxtasksperchild=None``): on Mesa 3.3 every finished model stays alive (projectmesa/mesa#3179), so
 those workers grow with the number of runs they have done.
 """
 

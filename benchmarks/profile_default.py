@@ -1,18 +1,18 @@
-"""Profile a default run, and time the model now against an earlier commit (same seeds, same results).
+"""Profile default runs; optionally time them against an earlier commit (same seeds, same results).
 
-    python benchmarks/profile_default.py [--before REF] [--rounds 5] [--seeds 10] [--top 12]
+    python benchmarks/profile_default.py [--seeds 10] [--top 12] [--before REF [--rounds 5]]
 
-``--before REF`` (default ``v2-pre-speed``, the version-2 model before issue 14; issue 5 used
-``ddb12d9~1``, the commit before the first hot-loop speed-up, which version 2 no longer matches) is checked
-out into a temporary ``git worktree``; each version is imported in its own subprocess
-(``PYTHONPATH``) and times ``sim.model.run`` on seeds 1..N, to settlement (the defaults) and to
-500 steps (``stop_on_settle=False``). The two versions alternate for ``--rounds`` rounds; the
-figures are medians over rounds of the mean time per run, and the ratio before / now. Every
-summary of both versions must be identical (the script fails otherwise). The worktree is removed
-at the end. Each version runs at its own defaults: to compare at parameter sets written out for both,
-use ``benchmarks/speedup.py``.
+The profile: cProfile over default runs (seeds 1..N, to settlement) of this tree, sorted by own time.
 
-The profile: cProfile over the same default runs of the current version, sorted by own time.
+``--before REF`` also checks REF out into a temporary ``git worktree``; each version is imported in
+its own subprocess (``PYTHONPATH``) and times ``sim.model.run`` on seeds 1..N, to settlement (the
+defaults) and to 500 steps (``stop_on_settle=False``). The two versions alternate for ``--rounds``
+rounds; the figures are medians over rounds of the mean time per run, and the ratio before / now.
+Every summary of both versions must be identical (the script exits 1 otherwise). Each version runs
+at **its own defaults**, so REF must have the same defaults as this tree: the version-1 speed-ups
+were measured this way against ``ddb12d9~1``. ``v2-pre-speed`` (commit 2d5a21e) has other defaults
+(recalibrated since): for the speed-up against it, at parameter sets written out for both, use
+``benchmarks/speedup.py``.
 """
 
 from __future__ import annotations
@@ -20,24 +20,25 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
-import os
 import pstats
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from codeversions import Worktree, label, run_worker  # noqa: E402
 
 # Runs in a fresh interpreter whose PYTHONPATH points at one version of the code.
 WORKER = """
 import json, sys, time
 import sim
 from sim.model import run
-seeds = int(sys.argv[1])
+seeds = int(sys.stdin.read())
 run({}, 0)  # warm-up: imports, caches
 out = {"file": sim.__file__, "summaries": [], "ms": {}}
 for label, params in (("settle", {}), ("500", {"stop_on_settle": False, "max_steps": 500})):
@@ -46,56 +47,43 @@ for label, params in (("settle", {}), ("500", {"stop_on_settle": False, "max_ste
         s = run(params, seed)
         out["summaries"].append(s)
     out["ms"][label] = 1e3 * (time.perf_counter() - t0) / seeds
-print(json.dumps(out))
+# default=bool: v2-pre-speed's stable_at_end was a NumPy bool (fixed since), the same truth value
+print(json.dumps(out, default=bool))
 """
 
 
 def time_version(code_root: Path, seeds: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(code_root)}
-    proc = subprocess.run([sys.executable, "-c", WORKER, str(seeds)], capture_output=True, text=True, env=env,
-                          cwd=tempfile.gettempdir(), check=True)
-    out = json.loads(proc.stdout)
-    if not out["file"].startswith(str(code_root)):  # e.g. an editable install shadowing PYTHONPATH
-        raise RuntimeError(f"imported {out['file']}, not the code under {code_root}")
-    return out
+    return run_worker(code_root, WORKER, str(seeds))
 
 
 def before_after(ref: str, rounds: int = 5, seeds: int = 10) -> dict:
     commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True,
                             check=True).stdout.strip()
-    tmp = Path(tempfile.mkdtemp(prefix="pb_before_"))
-    worktree = tmp / "tree"
-    subprocess.run(["git", "worktree", "add", "--detach", str(worktree), ref], cwd=ROOT, check=True,
-                   capture_output=True)
     samples: dict[str, dict[str, list[float]]] = {"before": {"settle": [], "500": []},
                                                   "now": {"settle": [], "500": []}}
     identical = True
-    try:
+    with Worktree(ref) as worktree:
         for rnd in range(rounds):
             order = [("before", worktree), ("now", ROOT)]
             if rnd % 2:  # alternate who goes first
                 order.reverse()
             outs = {}
-            for label, root in order:
-                outs[label] = time_version(root, seeds)
-                for k, v in outs[label]["ms"].items():
-                    samples[label][k].append(v)
+            for which, root in order:
+                outs[which] = time_version(root, seeds)
+                for k, v in outs[which]["ms"].items():
+                    samples[which][k].append(v)
             identical &= outs["before"]["summaries"] == outs["now"]["summaries"]
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False,
-                       capture_output=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False, capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
     med = {v: {k: statistics.median(x) for k, x in d.items()} for v, d in samples.items()}
-    return {"ref": ref, "commit": commit, "rounds": rounds, "seeds": seeds, "ms": med, "samples": samples,
-            "ratio": {k: med["before"][k] / med["now"][k] for k in ("settle", "500")}, "identical": identical}
+    return {"ref": label(ref), "commit": commit, "rounds": rounds, "seeds": seeds, "ms": med,
+            "samples": samples, "ratio": {k: med["before"][k] / med["now"][k] for k in ("settle", "500")},
+            "identical": identical}
 
 
 def report_before_after(r: dict) -> None:
     print(f"  before = {r['ref']} ({r['commit']}), now = the working tree; {r['seeds']} seeds × {r['rounds']} "
           "alternating rounds, each version in its own interpreter; median over rounds of ms per run:")
-    for k, label in (("settle", "default run to settlement"), ("500", "run to 500 steps")):
-        print(f"    {label:27}: before {r['ms']['before'][k]:6.1f} ms, now {r['ms']['now'][k]:6.1f} ms, "
+    for k, name in (("settle", "default run to settlement"), ("500", "run to 500 steps")):
+        print(f"    {name:27}: before {r['ms']['before'][k]:6.1f} ms, now {r['ms']['now'][k]:6.1f} ms, "
               f"speed-up {r['ratio'][k]:.2f}×")
     print(f"  same summaries before and now for every seed: {r['identical']}")
 
@@ -120,16 +108,17 @@ def profile(seeds: int = 10, top: int = 12) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--before", default="v2-pre-speed")
+    ap.add_argument("--before", default=None, metavar="REF",
+                    help="also time against this commit (same defaults as this tree; see the docstring)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--top", type=int, default=12)
     args = ap.parse_args(argv)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
+    print(profile(args.seeds, args.top))
+    if args.before is None:
+        return 0
     r = before_after(args.before, args.rounds, args.seeds)
     report_before_after(r)
-    print(profile(args.seeds, args.top))
     return 0 if r["identical"] else 1
 
 

@@ -1,22 +1,26 @@
-"""Benchmarks of issue #5 in one command: scaling, early stopping, the runner against batch_run, memory.
+"""Performance and scale in one command: scaling, early stopping, the runner against batch_run, memory.
 
-    python benchmarks/run.py [--quick] [--only scaling early runner memory] [--json FILE]
+    python benchmarks/run.py [--quick] [--only scaling early runner memory] [--json [FILE]] [--overwrite]
                              [--points 4] [--replicates 50] [--workers 2] [--repeat 3]
 
 Prints, as ratios measured within this one invocation (the machine is shared: every comparison
 is interleaved and repeated; see each section for best-of or median):
 
 1. per-step time at 60, 600 and 6,000 SMEs and the fitted exponent of time against contracts
-   (:mod:`benchmarks.scaling`; target ≤ 1.05);
+   (:mod:`benchmarks.scaling`; target ≤ 1.05: cost proportional to the work, no stage scanning
+   all agents per agent);
 2. a default run to settlement against ``stop_on_settle=False`` (:mod:`benchmarks.scaling`);
-3. this runner with 2 workers against 1 (target ≥ 1.8×) and against ``mesa.batch_run`` on the same
-   200 runs (target ≥ 3×, same settled quadrant in every run): below;
+3. this runner with 2 workers against 1 (target ≥ 1.8×: both cores used) and against
+   ``mesa.batch_run`` on the same 200 runs (target ≥ 3×, same settled quadrant in every run): below;
 4. peak RSS of the runner's process tree after 1,000 and after 10,000 short runs
-   (:mod:`benchmarks.memory`; target ratio ≤ 1.2), and, for contrast, with workers never recycled.
+   (:mod:`benchmarks.memory`; target ratio ≤ 1.2: memory flat however long the sweep), and, for
+   contrast, with workers never recycled.
 
 ``--quick`` shrinks every section to a smoke run (~1 min; the figures are then not meaningful).
-The profile of a default run and the before/after timing against an older commit are in
-``benchmarks/profile_default.py`` (it checks out that commit into a temporary worktree).
+``--json`` without FILE writes ``benchmarks/results/<measure>-<interpreter>-<date>.json``, the
+measure being ``scale`` for all four sections, else the sections run (``runner``,
+``scaling+early``, ...), with ``-quick`` for a smoke run. The profile of a default run is
+``benchmarks/profile_default.py``; the speed-up against an earlier commit, ``benchmarks/speedup.py``.
 
 Section 3: ``voice_cost`` at 4 values × 50 replicates from a mixed start, default parameters
 otherwise. Every run gets the runner's seed for its (point, replicate), so both tools run exactly
@@ -49,7 +53,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import os
 import statistics
 import sys
@@ -65,7 +68,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python benchmarks/run.py` from anywhere, with or without the install
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import memory, scaling  # noqa: E402
+from benchmarks import conventions, memory, scaling  # noqa: E402
 from experiments import config, designs, runner, store  # noqa: E402
 from sim.model import PiggybackModel  # noqa: E402
 
@@ -191,9 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replicates", type=int, default=50)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="timings per configuration (the median is reported)")
-    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    conventions.add_json_options(ap)
     args = ap.parse_args(argv)
     q = args.quick
+    sections = [s for s in SECTIONS if s in args.only]
+    measure = ("scale" if len(sections) == len(SECTIONS) else "+".join(sections)) + ("-quick" if q else "")
+    json_path = conventions.json_target(args, measure)
     py = sys.version.split()[0]
     print(f"piggyback-abm benchmarks: python {py}, mesa {mesa.__version__}, {os.cpu_count()} cores"
           f"{' (--quick: smoke run, figures not meaningful)' if q else ''}", flush=True)
@@ -241,17 +247,16 @@ def main(argv: list[str] | None = None) -> int:
         ratio = memory.report(rec, f"recycled every {runner.RECYCLE} chunks")
         results["memory"] = {"recycled": rec}
         checks.append((f"peak RSS {runs[1]} / {runs[0]} runs", f"{ratio:.2f}", "≤ 1.2", ratio <= 1.2))
-        if not q:  # what recycling prevents on Mesa 3.3 (models kept alive, Mesa issue 3179)
+        if not q:  # what recycling prevents on Mesa 3.3 (models kept alive: projectmesa/mesa#3179)
             never = memory.measure(runs, args.workers, steps, recycle=0)
             memory.report(never, "never recycled (contrast)")
             results["memory"]["never_recycled"] = never
 
-    print("\nSummary (targets of issue #5)")
+    print("\nSummary against the targets")
     for name, value, target, met in checks:
         verdict = "" if met is None else ("met" if met else "MISSED")
         print(f"  {name:48} {value:>8}   target {target:8} {verdict}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+    conventions.write(json_path, {**results, "measured": conventions.provenance()}, args.overwrite)
     agree = results.get("runner", {}).get("agree", {})
     return 0 if all(agree.values()) else 1
 

@@ -1,9 +1,10 @@
-"""Seconds per run of the model now against an earlier commit, at explicit parameter sets (issue 14).
+"""Seconds per run of the model now against an earlier commit, at explicit parameter sets.
 
-    python benchmarks/speedup.py [--before v2-pre-speed] [--rounds 5] [--seeds 10] [--json FILE]
-                                 [--reference]
+    python benchmarks/speedup.py [--before REF] [--rounds 5] [--seeds 10] [--reference]
+                                 [--json [FILE]] [--overwrite]
 
-``--before`` is checked out into a temporary ``git worktree``. Each version runs in its own fresh
+``--before`` (default: commit 2d5a21e, named ``v2-pre-speed`` in the docs: the version-2 model
+before the fast step) is checked out into a temporary ``git worktree``. Each version runs in its own fresh
 interpreter (``PYTHONPATH``), the two alternating for ``--rounds`` rounds (who goes first alternates
 too), on seeds 1..N of every parameter set below, all given **explicitly** to both versions: the
 earlier commit's defaults (read from its own ``sim/params.py``) updated by the set's overrides, so
@@ -13,6 +14,7 @@ script exits 1 otherwise), so the ratio compares the same runs. ``--reference`` 
 reference mode (``PiggybackModel(reference=True)``: agents call the rules) as a third column.
 
 The load average is printed at the start and after each round: the machine is shared.
+``--json`` without FILE writes ``benchmarks/results/speedup-<interpreter>-<date>.json``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from codeversions import Worktree, run_worker  # noqa: E402
+from codeversions import V2_PRE_SPEED, Worktree, label, run_worker  # noqa: E402
+
+from benchmarks import conventions  # noqa: E402
 
 # name -> overrides of the earlier commit's defaults; sme_turnover = 0.008 (the default since
 # version 2) is written out, as are the parameters most likely to be recalibrated
@@ -106,7 +112,7 @@ def compare(before: str, rounds: int, seeds: int, reference: bool = False, log=p
                                          env={**os.environ, "PYTHONPATH": str(tree)}, cwd=tempfile.gettempdir(),
                                          check=True).stdout)
         sets = {name: {**base, **over} for name, over in SETS.items()}
-        log(f"before = {before} ({commit}), now = {now_commit}; Python {sys.version.split()[0]}; "
+        log(f"before = {label(before)} ({commit}), now = {now_commit}; Python {sys.version.split()[0]}; "
             f"{seeds} seeds × {len(SETS)} parameter sets × {rounds} rounds; load average {loads[0]}")
         for rnd in range(rounds):
             order = list(versions)
@@ -131,7 +137,8 @@ def compare(before: str, rounds: int, seeds: int, reference: bool = False, log=p
     import numpy
 
     return {
-        "before": before, "before_commit": commit, "now": now_commit, "rounds": rounds, "seeds": seeds,
+        "before": label(before), "before_commit": commit, "now": now_commit, "rounds": rounds,
+        "seeds": seeds,
         "python": sys.version.split()[0], "mesa": mesa.__version__, "numpy": numpy.__version__,
         "sets": SETS, "mean_steps": steps["before"], "ms": med, "samples": samples,
         "ratio": {k: med["before"][k] / med["now"][k] for k in SETS},
@@ -157,16 +164,17 @@ def report(r: dict, log=print) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--before", default="v2-pre-speed")
+    ap.add_argument("--before", default=V2_PRE_SPEED,
+                    help="the earlier commit (default: v2-pre-speed, the version-2 model before the fast step)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--reference", action="store_true", help="also time this tree's reference mode")
-    ap.add_argument("--json", default=None, help="write the figures to this file")
+    conventions.add_json_options(ap)
     args = ap.parse_args(argv)
+    json_path = conventions.json_target(args, "speedup")
     r = compare(args.before, args.rounds, args.seeds, args.reference)
     report(r)
-    if args.json:
-        Path(args.json).write_text(json.dumps(r, indent=1) + "\n")
+    conventions.write(json_path, {**r, "measured": conventions.provenance()}, args.overwrite)
     return 0 if all(r["identical"].values()) else 1
 
 

@@ -1,8 +1,9 @@
 """Run code of another commit beside this one: a temporary ``git worktree`` and a fresh interpreter.
 
-Used by ``tools/record_identity.py`` (what a commit's model gives) and ``benchmarks/speedup.py`` (how
-fast it gives it). The worker script prints JSON with a ``file`` entry (where it imported ``sim``
-from), so an editable install shadowing ``PYTHONPATH`` is caught.
+Used by ``tools/record_identity.py`` (what a commit's model gives) and by the benchmarks that time a
+commit against this tree (``benchmarks/speedup.py``, ``contract_step.py``, ``profile_default.py``).
+The worker script prints JSON with a ``file`` entry (where it imported ``sim`` from), so an editable
+install shadowing ``PYTHONPATH`` is caught.
 """
 
 from __future__ import annotations
@@ -17,6 +18,17 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Commits compared against, by hash: a fresh clone has no tags for them. The names are the ones the docs
+# and result files use.
+V2_PRE_SPEED = "2d5a21e97de67ca24188a02b7d3af5151045e7aa"  # "v2-pre-speed": version 2 before the fast step
+VERSION_1 = "478f9525059c9b6fa191368d300c15cb7fe92e02"  # "version 1": the last commit of model version 1
+NAMES = {V2_PRE_SPEED: "v2-pre-speed", VERSION_1: "version 1"}
+
+
+def label(ref: str) -> str:
+    """The name the docs use for ``ref`` (``v2-pre-speed``), else ``ref`` itself."""
+    return NAMES.get(ref, ref)
 
 
 class Worktree:
