@@ -9,13 +9,21 @@ import numpy as np
 
 from sim import observe, population, rules
 from sim.agents import SME, Headquarters, Intermediary, Subsidiary
-from sim.contracts import Contract, ContractBook
+from sim.contracts import Contract, ContractBook, quadrant_of
 from sim.observe import EventLog
 from sim.params import validate
 from sim.regime import Portfolios, RegimeObserver, ShockWatch
 from sim.steps import fast, mirrors
 from sim.steps import reference as reference_steps
-from sim.vocabulary import PATH_KEYS, PATH_NAMES, SUBSIDIARY_STATES, SUMMARY_KEYS, UNRESOLVED, horizon_keys
+from sim.vocabulary import (
+    PATH_KEYS,
+    PATH_NAMES,
+    SUBSIDIARY_STATES,
+    SUMMARY_KEYS,
+    TIMELINE_COLUMNS,
+    UNRESOLVED,
+    horizon_keys,
+)
 
 # Per-agent reporters (opt-in, ``collect_agents=True``): by agent type, so that each type reports only
 # what it has (Mesa 3.5's string reporters raise on agents that lack the attribute).
@@ -301,14 +309,21 @@ class PiggybackModel(mesa.Model):
                 v = getattr(c, name)
                 assert 0.0 <= v <= 1.0, f"{name}={v} out of [0, 1]"
             assert c.frustration_sme >= 0 and c.frustration_sub >= 0 and c.effort >= 0 and c.age >= 0
+        band = self.p["side_band"]
         for s in self.subsidiaries:
             assert 0.0 <= s.exploration <= 1.0 and 0.0 <= s.lof <= 1.0
+            # §13.1: a side never lies beyond the band on the wrong side of 0.5
+            assert (s.exploration >= 0.5 - band) if s.explores else (s.exploration < 0.5 + band), (s.exploration, band)
+            assert 0 <= s.side_step <= self.steps
+        for c in self.book.active.values():  # §13.1: one definition of a contract's quadrant
+            assert c.quadrant == quadrant_of(c.sub.explores, c.sme.international) or c.exit_origin
         assert len(self.smes) == self.p["n_smes"] and self.entrants == self.departures
         present = {s.unique_id for s in self.smes}
         assert all(c.sme.unique_id in present for c in self.book.active.values()), "a departed SME holds a contract"
         assert all(uid in present for d in self.book.seeking.values() for uid in d), "a departed SME still seeks"
         for s in self.smes:
             assert 0.0 <= s.ambition <= 1.0 and 0.0 <= s.capability <= 1.0
+            assert (s.ambition >= 0.5 - band) if s.international else (s.ambition < 0.5 + band), (s.ambition, band)
             assert all(0.0 <= k <= 1.0 for k in s.knowledge.values())
         shares = (self.share_Q1, self.share_Q2, self.share_Q3, self.share_Q4)
         assert all(0.0 <= x <= 1.0 for x in shares)
@@ -318,9 +333,13 @@ class PiggybackModel(mesa.Model):
             assert getattr(self, key) >= 0
         assert self.voice_successes <= self.voices
         assert self.contracts == self.contracts_formed - self.contracts_ended
+        # §13.2–13.3: shares of subsidiary states, the long-run regime and its step
+        shares = [v for v in self.subs_now.values() if v is not None]
+        assert not shares or abs(sum(shares) - 1.0) < 1e-9
+        assert self.resolved == (self.regime_step is not None) and (self.regime != UNRESOLVED) == self.resolved
 
 
-TABLES = ("steps", "events")
+TABLES = ("steps", "events", "timeline")
 
 
 def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=()) -> dict[str, Any]:
@@ -328,8 +347,10 @@ def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=()
 
     This is the whole contract the experiment runner relies on. ``tables`` may ask for extra
     row tables, returned under the summary's ``"tables"`` key: ``"steps"`` (one row per step: the
-    quadrant shares and the number of contracts) and ``"events"`` (the contract event log,
-    :data:`sim.vocabulary.EVENT_COLUMNS`). Asking for them does not change the run.
+    quadrant shares and the number of contracts), ``"events"`` (the contract event log,
+    :data:`sim.vocabulary.EVENT_COLUMNS`) and ``"timeline"`` (every ``TIMELINE_STEP`` months from 0: the
+    window-mean regime, the long-run regime once resolved, the subsidiaries' states;
+    :data:`sim.vocabulary.TIMELINE_COLUMNS`). Asking for them does not change the run.
     """
     unknown = set(tables) - set(TABLES)
     if unknown:
@@ -348,4 +369,6 @@ def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=()
         if "events" in tables:
             cols = model.events.columns
             summary["tables"]["events"] = [dict(zip(cols, row)) for row in zip(*cols.values())]
+        if "timeline" in tables:
+            summary["tables"]["timeline"] = [dict(zip(TIMELINE_COLUMNS, row)) for row in model.timeline]
     return summary

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from codeversions import Worktree, run_worker
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = ["steps", "events"]
+TABLES = ["steps", "events", "timeline"]
 
 CASES: dict[str, tuple[dict, int, str, dict]] = {
     # the default run, to settlement and to 500 steps, one and two contracts per SME

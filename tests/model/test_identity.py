@@ -1,7 +1,7 @@
 """The model gives the same bytes as the recorded model (the fast step and the reference step alike).
 
-``tests/data/identity.json`` was recorded from tag ``v2-pre-speed`` (its ``ref`` and ``commit``) by
-``tools/record_identity.py`` (a git worktree of the tag, imported in its own interpreter): 36 cases,
+``tests/data/identity.json`` was recorded by ``tools/record_identity.py`` (its ``ref`` and ``commit``; since
+version 3's measurement, from the working tree by ``tools/refresh_identity.py``): 36 cases,
 each a seed and a *full* parameter set (so recalibrated defaults do not touch it) covering the
 defaults, every start quadrant, turnover off and high, shocks of each intent, one to three contracts
 per SME, the platform, intermediaries, both voice hypotheses, tiny and crowded populations, edge

@@ -251,3 +251,13 @@ def test_influence_is_shared_across_the_portfolio():
     assert rules.influence_share(1.0, 4.0, 3) == pytest.approx(0.25)
     assert rules.influence_share(0.0, 0.0, 4) == pytest.approx(0.25)  # no weights yet: equal shares
     assert rules.shared_shift(0.2, 0.25) == pytest.approx(0.05)
+
+
+@given(intent=unit, band=st.floats(0.0, 0.45), high=st.booleans())
+def test_a_side_changes_only_beyond_the_band(intent, band, high):
+    side = rules.side(intent, high, band)
+    if 0.5 - band <= intent < 0.5 + band:
+        assert side == (high or intent >= 0.5 + band)  # inside the band: as it was
+    else:
+        assert side == (intent >= 0.5)  # beyond it: the side of 0.5 the intent is on
+    assert rules.side(intent, high, 0.0) == (intent >= 0.5)  # band 0: version 2's side
