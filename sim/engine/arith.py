@@ -1,0 +1,99 @@
+"""Python's own arithmetic where the reference relies on it, compiled: builtin ``sum()`` of floats, ``min``
+and ``max`` of two numbers, and the multinomial logit (MODEL.md §7.2, §7.7).
+
+The engine must give the reference's floats bit for bit, so it copies how CPython computes them, not what
+they mean:
+
+- ``sum(list_of_floats)`` starts from the integer 0, so the first float is added to 0.0, then Python 3.11
+  adds left to right, while Python ≥ 3.12 (CPython's ``builtin_sum_impl``) keeps a Neumaier compensation
+  ``c`` beside the running sum and adds it at the end, only if it is nonzero and finite. :data:`py_sum` is
+  the one of this interpreter, chosen at import (the compiled cache is kept per interpreter too).
+- ``max(a, b)`` returns ``b`` only if ``b > a`` (the first of equals), ``min(a, b)`` returns ``b`` only if
+  ``b < a``: what matters for ``-0.0`` and for ties.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def py_max(a, b):
+    """Python's ``max(a, b)`` of two numbers: ``b`` only if it is greater, else ``a``."""
+    return b if b > a else a
+
+
+@njit(cache=True)
+def py_min(a, b):
+    """Python's ``min(a, b)`` of two numbers: ``b`` only if it is smaller, else ``a``."""
+    return b if b < a else a
+
+
+@njit(cache=True)
+def _sum_left_to_right(xs, n):
+    """CPython ≤ 3.11 ``sum()`` of the first ``n`` floats of ``xs``: 0 + x0 + x1 + ... in order."""
+    total = 0.0
+    for i in range(n):
+        total += xs[i]
+    return total
+
+
+@njit(cache=True)
+def _sum_neumaier(xs, n):
+    """CPython ≥ 3.12 ``sum()`` of the first ``n`` floats of ``xs`` (``builtin_sum_impl``): the start 0 plus
+    the first float, then Neumaier's compensated summation; the compensation is added at the end only if it
+    is nonzero and finite (so the sign of a zero and an overflowed sum are kept)."""
+    if n == 0:
+        return 0.0
+    f = 0.0 + xs[0]
+    c = 0.0
+    for i in range(1, n):
+        x = xs[i]
+        t = f + x
+        if abs(f) >= abs(x):
+            c += (f - t) + x
+        else:
+            c += (x - t) + f
+        f = t
+    if c != 0.0 and math.isfinite(c):
+        f += c
+    return f
+
+
+py_sum = _sum_neumaier if sys.version_info >= (3, 12) else _sum_left_to_right
+
+
+@njit(cache=True)
+def logit_weights(utilities, n, rationality, out):
+    """§7.2/§7.7 ``sim.rules.logit_weights``: P(k) ∝ exp(β·(U_k − max U)) for the first ``n`` utilities,
+    written into ``out`` (the normalising sum by :data:`py_sum`, as the rule's builtin ``sum``)."""
+    top = utilities[0]
+    for i in range(1, n):
+        top = py_max(top, utilities[i])
+    for i in range(n):
+        out[i] = math.exp(rationality * (utilities[i] - top))
+    total = py_sum(out, n)
+    for i in range(n):
+        out[i] = out[i] / total
+
+
+@njit(cache=True)
+def choose(probs, n, draw):
+    """§7.2 ``_Party.pick_partner``'s walk along cumulative probabilities: the first index whose running sum
+    exceeds ``draw``, else the last."""
+    acc = 0.0
+    for i in range(n):
+        acc += probs[i]
+        if draw < acc:
+            return i
+    return n - 1
+
+
+def sum_like_python(values) -> float:
+    """:data:`py_sum` of a sequence, for tests that compare it with builtin ``sum``."""
+    xs = np.asarray(values, dtype=np.float64)
+    return float(py_sum(xs, len(xs)))
