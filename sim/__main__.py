@@ -1,4 +1,5 @@
-"""``python -m sim [--seed N] [--set name=value ...] [--json]``: run one model, print its summary."""
+"""``python -m sim [--seed N] [--set name=value ...] [--engine compiled|mesa] [--json]``: run one model, print
+its summary (by the compiled engine unless ``--engine mesa``: the same results, bit for bit)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         "--set", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (repeatable)"
     )
     parser.add_argument("--max-steps", type=int, default=None, help="step limit (default: the max_steps parameter)")
+    parser.add_argument("--engine", choices=("compiled", "mesa"), default="compiled",
+                        help="compiled (default: sim.engine) or mesa (the Mesa model); the same results")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--params", action="store_true", help="list the parameters and exit")
     parser.add_argument("--markdown", action="store_true", help="with --params: as a Markdown table")
@@ -42,11 +45,12 @@ def main(argv: list[str] | None = None) -> int:
             overrides[name] = value
         if args.max_steps is not None:
             overrides["max_steps"] = args.max_steps
-        from sim.model import PiggybackModel  # after validation: keeps errors fast
+        from sim.model import compiled_engine_usable, run  # after validation: keeps errors fast
+        from sim.params import validate
 
+        params = validate(overrides)
         t0 = time.perf_counter()
-        model = PiggybackModel(rng=args.seed, **overrides)
-        summary = model.run()
+        summary = run(overrides, args.seed, engine=args.engine)
         elapsed = time.perf_counter() - t0
     except ValueError as exc:
         sys.stderr.write(f"python -m sim: error: {exc}\n")
@@ -55,13 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary, indent=1))
         return 0
     base = defaults()
-    changed = {k: v for k, v in model.p.items() if v != base[k]}
+    changed = {k: v for k, v in params.items() if v != base[k]}
     print(f"piggyback model, seed {args.seed}, {', '.join(f'{k}={v}' for k, v in changed.items()) or 'defaults'}")
     for key, value in summary.items():
         if key.startswith("path_") and key.count("_") == 2 and not value:
             continue  # omit zero path-by-action counts
         print(f"  {key:22} {value:.4f}" if isinstance(value, float) else f"  {key:22} {value}")
-    print(f"  ({elapsed:.2f} s)")
+    engine = args.engine if args.engine == "mesa" or compiled_engine_usable() else "mesa (fallback)"
+    print(f"  ({elapsed:.2f} s, {engine} engine)")
     return 0
 
 

@@ -71,11 +71,8 @@ class _Party(mesa.Agent):
         """The action behind this step's change of intent: loyalty, voice or drift."""
         return self.moved_by if self.moved_step == self.model.steps else DRIFT
 
-    def pick_partner(self, candidates: dict, intent_of, own_intent: float, uniform=None):
-        """§7.2: pick a candidate by logit on fit = 1 − |a − x|; None if there is none.
-
-        ``uniform``: where the draw comes from (default the model's ``rng.random``; the fast step
-        passes the block it draws from, :class:`sim.steps.fast.Uniforms`, which yields the same numbers)."""
+    def pick_partner(self, candidates: dict, intent_of, own_intent: float):
+        """§7.2: pick a candidate by logit on fit = 1 − |a − x|; None if there is none."""
         pool = [c for c in candidates.values() if c.unique_id not in self.shunned]
         if not pool:
             return None
@@ -83,7 +80,7 @@ class _Party(mesa.Agent):
             return pool[0]
         fits = [rules.fit(own_intent, intent_of(c)) for c in pool]
         probs = rules.logit_weights(fits, self.model.p["rationality"])
-        draw = (uniform or self.model.rng.random)()
+        draw = self.model.rng.random()
         acc = 0.0
         for cand, pr in zip(pool, probs):
             acc += pr
@@ -261,10 +258,10 @@ class Subsidiary(_Party):
             p["lof_platform"],
         )
 
-    def search(self, niche: int, uniform=None) -> Contract | None:
+    def search(self, niche: int) -> Contract | None:
         """§7.2: look for an SME of ``niche`` that targets this market and lacks an agent."""
         model = self.model
-        sme = self.pick_partner(model.book.seeking_smes(self.market, niche), _ambition, self.exploration, uniform)
+        sme = self.pick_partner(model.book.seeking_smes(self.market, niche), _ambition, self.exploration)
         if sme is None:
             return None
         return model.sign(sme, self)
@@ -373,9 +370,9 @@ class SME(_Party):
             if model.rng.random() < prob:
                 self.search(m)
 
-    def search(self, market: int, uniform=None) -> Contract | None:
+    def search(self, market: int) -> Contract | None:
         model = self.model
-        sub = self.pick_partner(model.book.free_subsidiaries(market, self.niche), _exploration, self.ambition, uniform)
+        sub = self.pick_partner(model.book.free_subsidiaries(market, self.niche), _exploration, self.ambition)
         if sub is None:
             return None
         return model.sign(self, sub)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Any
 
 import mesa
@@ -13,7 +15,7 @@ from sim.contracts import Contract, ContractBook, quadrant_of
 from sim.observe import EventLog
 from sim.params import validate
 from sim.regime import Portfolios, RegimeObserver, ShockWatch
-from sim.steps import fast, mirrors
+from sim.steps import mirrors
 from sim.steps import reference as reference_steps
 from sim.vocabulary import (
     PATH_KEYS,
@@ -58,17 +60,15 @@ class PiggybackModel(mesa.Model):
         record_events: keep the contract-level event log (:class:`sim.observe.EventLog`) in ``events``.
         collect_agents: the DataCollector also keeps a row per SME and per subsidiary each step
             (:data:`AGENT_REPORTERS`; ``datacollector.get_agenttype_vars_dataframe(SME)``).
-        reference: step by :mod:`sim.steps.reference`, in which agents call the rules of
-            :mod:`sim.rules` (the readable reference), instead of :mod:`sim.steps.fast`, which
-            inlines them (the default: about 2× faster, the same results bit for bit). Forced
-            on, with a warning naming what changed, if a rule or stage the fast step restates
-            has changed since it was checked (:mod:`sim.steps.mirrors`).
+        reference: accepted and ignored (kept for callers of earlier versions): the model always
+            steps by :mod:`sim.steps.reference`, agents calling the rules of :mod:`sim.rules`. The
+            fast path is the compiled engine of :func:`run` (:mod:`sim.engine`).
         **params: overrides of the parameter table :data:`sim.params.PARAMS`; unknown
             names and invalid values raise ``ValueError``.
     """
 
     def __init__(self, rng=None, seed=None, collect_steps: bool = True, record_events: bool = False,
-                 reference: bool = False, collect_agents: bool = False, **params: Any) -> None:
+                 reference: bool = True, collect_agents: bool = False, **params: Any) -> None:
         if seed is not None and rng is None:
             rng = seed
         super().__init__(rng=rng)
@@ -76,7 +76,7 @@ class PiggybackModel(mesa.Model):
         self.seed = int(rng) if isinstance(rng, (int, np.integer)) else None
         self.max_steps = p["max_steps"]
         self.collect_steps = collect_steps
-        self.reference = reference or not mirrors.current()
+        self.reference = True
         self.book = ContractBook()
         self.events: EventLog | None = EventLog() if record_events else None
 
@@ -202,9 +202,9 @@ class PiggybackModel(mesa.Model):
 
     # -- §3 schedule ----------------------------------------------------------------
     def step(self) -> None:
-        """One month: the eight stages of MODEL.md §3, by :func:`sim.steps.fast.step` or, with ``reference``,
-        :func:`sim.steps.reference.step` (the same results); then the step's data row and whether to go on."""
-        (reference_steps.step if self.reference else fast.step)(self)
+        """One month: the eight stages of MODEL.md §3 (:func:`sim.steps.reference.step`); then the step's data
+        row and whether to go on."""
+        reference_steps.step(self)
         if self.collect_steps:
             self.datacollector.collect(self)
         self.running = self.steps < self.max_steps and not self.done()
@@ -340,9 +340,28 @@ class PiggybackModel(mesa.Model):
 
 
 TABLES = ("steps", "events", "timeline")
+ENGINES = ("compiled", "mesa")
 
 
-def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=()) -> dict[str, Any]:
+@functools.cache
+def compiled_engine_usable() -> bool:
+    """Can :func:`run` use the compiled engine in this process? Not if the code it restates, or the engine,
+    changed since the two were checked together (:func:`sim.steps.mirrors.current` warns, naming what), nor
+    if Numba cannot be imported (one warning here). Once per process."""
+    if not mirrors.current():
+        return False
+    from sim import engine as compiled
+
+    why = compiled.unavailable()
+    if why:
+        warnings.warn(f"the compiled engine is unavailable ({why}), so sim.model.run runs the Mesa model",
+                      RuntimeWarning, stacklevel=3)
+        return False
+    return True
+
+
+def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=(),
+        engine: str = "compiled") -> dict[str, Any]:
     """Build a model with ``params`` and seed ``seed``, run it, return its summary.
 
     This is the whole contract the experiment runner relies on. ``tables`` may ask for extra
@@ -351,10 +370,21 @@ def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=()
     :data:`sim.vocabulary.EVENT_COLUMNS`) and ``"timeline"`` (every ``TIMELINE_STEP`` months from 0: the
     window-mean regime, the long-run regime once resolved, the subsidiaries' states;
     :data:`sim.vocabulary.TIMELINE_COLUMNS`). Asking for them does not change the run.
+
+    ``engine``: ``"compiled"`` (the default) runs :mod:`sim.engine`, the whole schedule compiled, which gives
+    the Mesa model's results bit for bit, many times faster; ``"mesa"`` runs :class:`PiggybackModel`. The
+    compiled engine is used only while it restates the model's code as it is (:mod:`sim.steps.mirrors`) and
+    Numba can be imported; otherwise the Mesa model runs, with a warning saying why.
     """
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise ValueError(f"unknown table(s) {sorted(unknown)}; valid: {', '.join(TABLES)}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}; valid: {', '.join(ENGINES)}")
+    if engine == "compiled" and compiled_engine_usable():
+        from sim import engine as compiled
+
+        return compiled.run(params, seed, tables)
     model = PiggybackModel(rng=seed, collect_steps=False, record_events="events" in tables, **(params or {}))
     summary = model.run()
     if tables:

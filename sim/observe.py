@@ -1,7 +1,7 @@
 """MODEL.md §8 observation of the contracts: each step's pass over them (quadrants, path events and the
 actions behind them, shares and means), handed to the regime observer (:mod:`sim.regime`), and the
-optional contract event log. Both schedules (:mod:`sim.steps`) end with this pass; the fast one restates
-its loop and calls :func:`count_change` and :func:`record` itself."""
+optional contract event log. The reference schedule (:mod:`sim.steps.reference`) ends with this pass;
+the compiled engine restates it (:mod:`sim.engine.observe`, :mod:`sim.engine.regime`)."""
 
 from __future__ import annotations
 

@@ -479,6 +479,6 @@ def test_model_fingerprint_does_not_depend_on_what_else_was_imported():
     }
     assert len(prints) == 1, prints
     names = [n for n, _ in provenance.model_modules("sim.model")]
-    assert {"sim", "sim.model", "sim.steps.fast", "sim.agents", "sim.population", "sim.rules.trust"} <= set(names)
+    assert {"sim", "sim.model", "sim.engine.schedule", "sim.agents", "sim.population", "sim.rules.trust"} <= set(names)
     assert not {"sim.palette", "sim.dashboard.app", "sim.dashboard.figures"} & set(names)
     assert [n for n, _ in provenance.model_modules("experiments.trivial")] == ["experiments.trivial"]

@@ -19,7 +19,9 @@ bytes: the summary (as canonical JSON, floats by ``repr``), the ``steps`` and ``
 generator's final state (same draws, in the same order, to the last one).
 
 Cases are the dict :data:`CASES`: name → (overrides, seed, kind, options). Kinds: ``run`` is
-``sim.model.run(params, seed, tables)``, the runner's entry point; ``collect`` builds
+``sim.model.run(params, seed, tables)``, the runner's entry point (recorded from the Mesa model,
+``engine="mesa"``, where ``run`` has that keyword; ``tests/engine`` requires the compiled engine to give
+the same bytes); ``collect`` builds
 ``PiggybackModel(rng=seed, **params)`` (DataCollector on, as the dashboard and ``mesa.batch_run``
 use it), steps it ``steps`` times, optionally calling ``model.shock(share, intent)`` between steps
 as the dashboard's button does.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import subprocess
@@ -118,26 +121,32 @@ def digest(obj) -> str:
     return hashlib.sha256(canonical(obj).encode()).hexdigest()
 
 
-def record_case(params: dict, seed: int, kind: str, opts: dict) -> dict:
-    """Run one case with whatever ``sim`` is importable; what :func:`main` records of it."""
-    from sim.model import PiggybackModel, run
+def record_case(params: dict, seed: int, kind: str, opts: dict, run=None) -> dict:
+    """Run one case with whatever ``sim`` is importable; what :func:`main` records of it. ``run``: the function
+    a ``run`` case calls (default ``sim.model.run``, by the Mesa model where it can choose)."""
+    import inspect
+
+    from sim import model
 
     rec: dict = {}
     if kind == "run":
+        if run is None:
+            mesa = "engine" in inspect.signature(model.run).parameters
+            run = functools.partial(model.run, engine="mesa") if mesa else model.run
         summary = run(params, seed, tables=tuple(opts.get("tables", ())))
         tables = summary.pop("tables", {})
         rec["summary"] = json.loads(canonical(summary))
         rec["tables"] = {k: {"rows": len(v), "sha256": digest(v)} for k, v in tables.items()}
     elif kind == "collect":
-        model = PiggybackModel(rng=seed, **params)
+        m = model.PiggybackModel(rng=seed, **params)
         for _ in range(opts["steps"]):
-            if model.steps == opts.get("shock_at", -1):
-                model.shock(opts["shock_share"], opts["shock_intent"])
-            model.step()
-        rec["summary"] = json.loads(canonical(model.summary()))
-        rows = model.datacollector.model_vars
+            if m.steps == opts.get("shock_at", -1):
+                m.shock(opts["shock_share"], opts["shock_intent"])
+            m.step()
+        rec["summary"] = json.loads(canonical(m.summary()))
+        rows = m.datacollector.model_vars
         rec["tables"] = {"collect": {"rows": len(rows["steps"]), "sha256": digest(rows)}}
-        rec["rng_state"] = str(model.rng.bit_generator.state["state"])
+        rec["rng_state"] = str(m.rng.bit_generator.state["state"])
     else:
         raise ValueError(f"unknown kind {kind!r}")
     return rec

@@ -1,5 +1,6 @@
-"""Python's own arithmetic where the reference relies on it, compiled: builtin ``sum()`` of floats, ``min``
-and ``max`` of two numbers, and the multinomial logit (MODEL.md §7.2, §7.7).
+"""Python's and NumPy's own arithmetic where the reference relies on it, compiled: builtin ``sum()`` of floats,
+``min`` and ``max`` of two numbers, the multinomial logit (MODEL.md §7.2, §7.7), and ``rng.permutation``
+(the random order within a stage, §3).
 
 The engine must give the reference's floats bit for bit, so it copies how CPython computes them, not what
 they mean:
@@ -18,22 +19,23 @@ import math
 import sys
 
 import numpy as np
-from numba import njit
+
+from sim.engine.jit import jit
 
 
-@njit(cache=True)
+@jit
 def py_max(a, b):
     """Python's ``max(a, b)`` of two numbers: ``b`` only if it is greater, else ``a``."""
     return b if b > a else a
 
 
-@njit(cache=True)
+@jit
 def py_min(a, b):
     """Python's ``min(a, b)`` of two numbers: ``b`` only if it is smaller, else ``a``."""
     return b if b < a else a
 
 
-@njit(cache=True)
+@jit
 def _sum_left_to_right(xs, n):
     """CPython ≤ 3.11 ``sum()`` of the first ``n`` floats of ``xs``: 0 + x0 + x1 + ... in order."""
     total = 0.0
@@ -42,7 +44,7 @@ def _sum_left_to_right(xs, n):
     return total
 
 
-@njit(cache=True)
+@jit
 def _sum_neumaier(xs, n):
     """CPython ≥ 3.12 ``sum()`` of the first ``n`` floats of ``xs`` (``builtin_sum_impl``): the start 0 plus
     the first float, then Neumaier's compensated summation; the compensation is added at the end only if it
@@ -67,7 +69,7 @@ def _sum_neumaier(xs, n):
 py_sum = _sum_neumaier if sys.version_info >= (3, 12) else _sum_left_to_right
 
 
-@njit(cache=True)
+@jit
 def logit_weights(utilities, n, rationality, out):
     """§7.2/§7.7 ``sim.rules.logit_weights``: P(k) ∝ exp(β·(U_k − max U)) for the first ``n`` utilities,
     written into ``out`` (the normalising sum by :data:`py_sum`, as the rule's builtin ``sum``)."""
@@ -81,7 +83,7 @@ def logit_weights(utilities, n, rationality, out):
         out[i] = out[i] / total
 
 
-@njit(cache=True)
+@jit
 def choose(probs, n, draw):
     """§7.2 ``_Party.pick_partner``'s walk along cumulative probabilities: the first index whose running sum
     exceeds ``draw``, else the last."""
@@ -91,6 +93,31 @@ def choose(probs, n, draw):
         if draw < acc:
             return i
     return n - 1
+
+
+@jit
+def permutation(rng, n):
+    """``rng.permutation(n)`` as NumPy's ``Generator`` draws it (``arange(n)`` shuffled in place by
+    ``_shuffle_raw``): for i = n − 1 … 1, swap with j = ``random_interval(i)``, the first of the generator's
+    32-bit words masked to the smallest all-ones mask ≥ i that is ≤ i. The 32-bit words are
+    ``integers(0, 2**32, dtype=uint32)``, which NumPy and Numba both return as the generator's next 32-bit
+    word (:func:`tests.engine.test_draws` checks values and the generator's state). Numba's own
+    ``permutation`` draws the same, through a general n-dimensional shuffle that takes most of the engine's
+    compile time."""
+    out = np.arange(n)
+    for i in range(n - 1, 0, -1):
+        mask = i
+        mask |= mask >> 1
+        mask |= mask >> 2
+        mask |= mask >> 4
+        mask |= mask >> 8
+        mask |= mask >> 16
+        mask |= mask >> 32
+        j = np.int64(rng.integers(0, 4294967296, dtype=np.uint32)) & mask
+        while j > i:
+            j = np.int64(rng.integers(0, 4294967296, dtype=np.uint32)) & mask
+        out[i], out[j] = out[j], out[i]
+    return out
 
 
 def sum_like_python(values) -> float:

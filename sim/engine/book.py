@@ -8,14 +8,14 @@ Restates ``sim.contracts.ContractBook`` (``sign``, ``end``, ``add_sme``, ``remov
 
 from __future__ import annotations
 
-from numba import njit
+import numpy as np
 
 from sim.engine import lists
 from sim.engine.arith import choose, logit_weights, py_min
+from sim.engine.jit import jit
 from sim.engine.layout import (
     C_ACTIVE,
     C_ENDED,
-    C_EVENTS_LOST,
     C_EVENTS_ON,
     C_FORMED,
     C_N_EVENTS,
@@ -42,13 +42,14 @@ from sim.engine.layout import (
     N_MARKETS,
     N_MNES,
     N_NICHES,
+    NONE,
     RATIONALITY,
     TRUST0,
     UID_SUB0,
 )
 
 
-@njit(cache=True)
+@jit
 def quadrant_of(explores, international):
     """§8, §13.1 ``sim.contracts.quadrant_of``: Q1 exploit × domestic, Q2 exploit × international,
     Q3 explore × international, Q4 explore × domestic, from the parties' sides."""
@@ -57,18 +58,25 @@ def quadrant_of(explores, international):
     return 2 if international else 1
 
 
-@njit(cache=True)
+@jit
 def record(S, Q, step, event, c, from_quadrant, path, action, by):
-    """§8 ``EventLog.record``: one row of the contract event log (-1 for an empty column). A log that is
-    full counts what it lost, and the run is made again with more room (:mod:`sim.engine.api`)."""
+    """§8 ``EventLog.record``: one row of the contract event log (-1 for an empty column); a full log doubles
+    its room (the structure's arrays are replaced: Python reads them through :func:`sim.engine.structs.events`)."""
     R, K = S.rec, S.contracts
     C = R.C
     if C[C_EVENTS_ON] == 0:
         return
     row = C[C_N_EVENTS]
     if row >= R.ev_int.shape[0]:
-        C[C_EVENTS_LOST] += 1
-        return
+        ev_int = np.empty((2 * row + 1, R.ev_int.shape[1]), np.int64)
+        ev_float = np.empty((2 * row + 1, 3))
+        for i in range(row):
+            for k in range(ev_int.shape[1]):
+                ev_int[i, k] = R.ev_int[i, k]
+            for k in range(3):
+                ev_float[i, k] = R.ev_float[i, k]
+        R.ev_int = ev_int
+        R.ev_float = ev_float
     e = R.ev_int[row]
     e[EV_STEP], e[EV_EVENT], e[EV_CONTRACT] = step, event, K.uid[c]
     e[EV_SME], e[EV_SUB] = S.smes.uid[K.sme[c]], Q[UID_SUB0] + K.sub[c]
@@ -79,7 +87,7 @@ def record(S, Q, step, event, c, from_quadrant, path, action, by):
     C[C_N_EVENTS] = row + 1
 
 
-@njit(cache=True)
+@jit
 def compact(S):
     """The book's active contracts in the order signed (``book.active``): drop the ended ones from
     ``order_slot``/``order_uid``; returns how many remain."""
@@ -94,7 +102,7 @@ def compact(S):
     return n
 
 
-@njit(cache=True)
+@jit
 def sign(S, Q, sme, j, sub, trust):
     """§7.2 ``ContractBook.sign``: a contract between the SME in slot ``sme`` (in its target ``j``) and
     ``sub``, with trust ``trust`` on both sides; it leaves both partner indexes. Returns its slot."""
@@ -133,7 +141,7 @@ def sign(S, Q, sme, j, sub, trust):
     return c
 
 
-@njit(cache=True)
+@jit
 def end(S, Q, c):
     """§7.2 ``ContractBook.end``: the contract ends; the subsidiary's niche and the SME's market slot go
     back to the ends of the partner indexes. The slot keeps its figures until it is reused."""
@@ -155,7 +163,7 @@ def end(S, Q, c):
     R.C[C_ENDED] += 1
 
 
-@njit(cache=True)
+@jit
 def shunned(S, Q, sme, sub):
     """§7.7 have the SME in slot ``sme`` and ``sub`` broken with each other (``shunned``, both ways)?"""
     M = S.smes
@@ -166,7 +174,7 @@ def shunned(S, Q, sme, sub):
     return False
 
 
-@njit(cache=True)
+@jit
 def shun(S, Q, sme, sub):
     """§7.7 an exit: the two parties will not sign again (each adds the other to ``shunned``)."""
     if not shunned(S, Q, sme, sub):
@@ -175,7 +183,7 @@ def shun(S, Q, sme, sub):
         M.n_shunned[sme] += 1
 
 
-@njit(cache=True)
+@jit
 def model_sign(S, P, Q, sme, j, sub, step):
     """§7.2 ``PiggybackModel.sign``: a new contract starts with trust0 + intermediary_trust·i (clipped to 1);
     a party that left a contract here passes on the exit's quadrant for a path by exit (§8): the SME's
@@ -191,11 +199,11 @@ def model_sign(S, P, Q, sme, j, sub, step):
         U.pending[node] = 0
     c = sign(S, Q, sme, j, sub, trust)
     S.contracts.exit_origin[c] = origin
-    record(S, Q, step, E_FORMED, c, -1, -1, -1, -1)
+    record(S, Q, step, E_FORMED, c, NONE, NONE, NONE, NONE)
     return c
 
 
-@njit(cache=True)
+@jit
 def sme_search(S, P, Q, rng, sme, j, step):
     """§7.2 ``SME.search``: among the subsidiaries of its target market ``j`` with its niche free, not broken
     with, pick one by logit on fit 1 − |a − x| (no draw for one candidate) and sign; returns the contract
@@ -224,7 +232,7 @@ def sme_search(S, P, Q, rng, sme, j, step):
     return model_sign(S, P, Q, sme, j, T.pool[pick], step)
 
 
-@njit(cache=True)
+@jit
 def sub_search(S, P, Q, rng, sub, niche, step):
     """§7.2 ``Subsidiary.search``: among the SMEs of ``niche`` that target its market and lack an agent
     there, not broken with, pick one by logit on fit 1 − |x − a| and sign; returns the slot or -1."""

@@ -8,10 +8,9 @@ value is noisy, in the order signed.
 
 from __future__ import annotations
 
-from numba import njit
-
 from sim.engine.arith import py_max, py_min
 from sim.engine.book import compact
+from sim.engine.jit import jit
 from sim.engine.layout import (
     COMM_COST,
     COMM_MAX,
@@ -30,7 +29,7 @@ from sim.engine.layout import (
 )
 
 
-@njit(cache=True)
+@jit
 def trust_update(trust, comm, sale, frustration, P):
     """§7.4 ``rules.trust_update``: Δτ = trust_gain·c·(1 − τ) + success_gain·[sale]·(1 − τ)
     − frustration_erosion·min(f, 1)·τ − trust_decay·τ, clipped to [0, 1]."""
@@ -39,7 +38,7 @@ def trust_update(trust, comm, sale, frustration, P):
     return py_min(1.0, py_max(0.0, trust + gain - loss))
 
 
-@njit(cache=True)
+@jit
 def dyad_value_mean(quadrant, P):
     """§7.5 ``rules.dyad_value_mean``: value_q1 in Q1, value_q3 in Q3, value_tension in Q2 and Q4."""
     if quadrant == 1:
@@ -49,7 +48,7 @@ def dyad_value_mean(quadrant, P):
     return P[VALUE_TENSION]
 
 
-@njit(cache=True)
+@jit
 def contract_stage(S, P, Q, rng, step):
     """§7.4–7.5 ``reference.run_contracts``: for every active contract in the order signed, communication
     c = comm_min + (comm_max − comm_min)·(1 − τ̄)·(0.5 + 0.5·v), both sides' trust, the SME's knowledge of the

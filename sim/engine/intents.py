@@ -9,9 +9,8 @@ the reference's dict visits them: the order of the float sums.
 
 from __future__ import annotations
 
-from numba import njit
-
 from sim.engine.arith import py_max, py_sum
+from sim.engine.jit import jit
 from sim.engine.layout import (
     AMBITION_DRIFT,
     CAPACITY,
@@ -28,7 +27,7 @@ from sim.engine.layout import (
 )
 
 
-@njit(cache=True)
+@jit
 def side(intent, high, band):
     """§13.1 ``rules.side``: a high side stays high while the intent is at least 0.5 − band; a low side
     turns high once it reaches 0.5 + band."""
@@ -37,7 +36,7 @@ def side(intent, high, band):
     return intent >= 0.5 + band
 
 
-@njit(cache=True)
+@jit
 def update_sub_side(S, P, sub, step):
     """§13.1 ``Subsidiary.update_side``: the side follows exploration beyond the band; the step of a change
     is kept (§13.2)."""
@@ -48,14 +47,14 @@ def update_sub_side(S, P, sub, step):
         U.side_step[sub] = step
 
 
-@njit(cache=True)
+@jit
 def update_sme_side(S, P, sme):
     """§13.1 ``SME.update_side``."""
     M = S.smes
     M.international[sme] = side(M.ambition[sme], M.international[sme], P[SIDE_BAND])
 
 
-@njit(cache=True)
+@jit
 def effort_weight(S, P, c):
     """§7.3 ``rules.effort_weight`` of contract ``c``: (effort_floor + τ_u)·(1 + voluntarism_pull·v·c)."""
     K = S.contracts
@@ -63,7 +62,7 @@ def effort_weight(S, P, c):
         1.0 + P[VOLUNTARISM_PULL] * S.smes.voluntarism[K.sme[c]] * K.communication[c])
 
 
-@njit(cache=True)
+@jit
 def apply_pressure(S, P, Q):
     """§7.6 stage 1 ``Headquarters.apply_pressure`` for every headquarters: an exploring subsidiary's x moves
     by −h·(1 − e)·pressure_rate·(1 − its share of contracts in Q3), floored at 0."""
@@ -83,7 +82,7 @@ def apply_pressure(S, P, Q):
         U.exploration[sub] = py_max(0.0, U.exploration[sub] + dx)
 
 
-@njit(cache=True)
+@jit
 def align(S, Q, rate):
     """§11.3 stage 1 ``Subsidiary.align`` for every subsidiary: x += rate·(w3·(1 − x) − w1·x), w1 and w3 the
     effort-weighted shares of its contracts in Q1 and Q3 (counted alike while no effort is allocated)."""
@@ -114,14 +113,14 @@ def align(S, Q, rate):
             U.exploration[sub] = x + rate * (w3 / total * (1.0 - x) - w1 / total * x)
 
 
-@njit(cache=True)
+@jit
 def update_sides(S, P, Q, step):
     """§13.1 stage 1: every subsidiary's side, after pressure and alignment."""
     for sub in range(Q[N_MNES] * Q[N_MARKETS]):
         update_sub_side(S, P, sub, step)
 
 
-@njit(cache=True)
+@jit
 def allocate_effort(S, P, Q):
     """§7.3 ``Subsidiary.allocate_effort`` for every subsidiary: effort = capacity·weight / Σ weights, the
     sum as Python's ``sum()`` (equal shares if it is not positive)."""
@@ -146,7 +145,7 @@ def allocate_effort(S, P, Q):
             node = links.nxt[node]
 
 
-@njit(cache=True)
+@jit
 def drift(S, P, Q):
     """§7.6 stage 6 ``SME.drift`` for every SME in the list's order: a += ambition_drift·max(0, κ̄ − a), κ̄ the
     mean knowledge over its target markets (Python's ``sum()``); then its side (§13.1)."""

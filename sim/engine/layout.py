@@ -57,24 +57,30 @@ INTS = ("n_mnes", "n_markets", "n_smes", "n_niches", "contracts_per_sme", "shock
 (PLATFORM, STOP_ON_SETTLE, VOICE_HYPOTHESIS, SHOCK_INTENT, INITIAL_QUADRANT, SHOCK_K, LAST_HORIZON, UID_SUB0,
  N_QPARAMS) = range(len(INTS), len(INTS) + 9)
 
+# Codes passed between compiled functions are NumPy scalars, not Python ints: Numba compiles a function once
+# per combination of *literal* argument values (a Python constant is a literal), so E_FORMED = 0 passed to
+# record() would make a version of it for each event kind; np.int64(0) is just an int64.
+NONE = np.int64(-1)  # an empty column, no action, no regime
+TRUE, FALSE = np.bool_(True), np.bool_(False)
+
 HYPOTHESES = ("loyalty", "exit_threat")  # voice_hypothesis codes (§7.7)
-H_LOYALTY, H_EXIT_THREAT = 0, 1
+H_LOYALTY, H_EXIT_THREAT = np.int64(0), np.int64(1)
 SHOCK_INTENTS = ("domestic", "international", "mixed")  # shock_intent codes (§11.4)
-I_DOMESTIC, I_INTERNATIONAL, I_MIXED = 0, 1, 2
+I_DOMESTIC, I_INTERNATIONAL, I_MIXED = np.int64(0), np.int64(1), np.int64(2)
 STARTS = ("mixed", *QUADRANTS)  # initial_quadrant codes (§5): 0 mixed, k for Qk
 
 # -- words as codes --------------------------------------------------------------------------------------
 # regimes of every kind (window-mean regime, first settlement, long-run regime): -1 stands for None
 REGIME_WORDS = (*QUADRANTS, MIXED, UNSETTLED, COEXISTENCE, UNRESOLVED)
-R_MIXED, R_UNSETTLED, R_COEXISTENCE, R_UNRESOLVED = 4, 5, 6, 7
+R_MIXED, R_UNSETTLED, R_COEXISTENCE, R_UNRESOLVED = np.int64(4), np.int64(5), np.int64(6), np.int64(7)
 ACTION_WORDS = (LOYALTY, EXIT, VOICE, DRIFT)  # what moved an intent, or a party's choice (§7.7, §8)
-A_LOYALTY, A_EXIT, A_VOICE, A_DRIFT = 0, 1, 2, 3
+A_LOYALTY, A_EXIT, A_VOICE, A_DRIFT = np.int64(0), np.int64(1), np.int64(2), np.int64(3)
 # path counters are kept per (path A–D, action code); :mod:`sim.engine.results` names them in PATH_ACTIONS' order
 PATHS = {(2, 1): 0, (4, 1): 1, (2, 3): 2, (4, 3): 3}  # sim.vocabulary.PATHS, as indexes of PATH_NAMES
 EVENT_WORDS = ("formed", "quadrant", "path_by_exit", "exit", "departure")
-E_FORMED, E_QUADRANT, E_PATH_BY_EXIT, E_EXIT, E_DEPARTURE = range(5)
+E_FORMED, E_QUADRANT, E_PATH_BY_EXIT, E_EXIT, E_DEPARTURE = (np.int64(i) for i in range(5))
 BY_WORDS = ("sme", "sub")
-CONTESTED, IDLE = 4, 5  # a subsidiary's state beside locked in Q1–Q4 (as sim.regime)
+CONTESTED, IDLE = np.int64(4), np.int64(5)  # a subsidiary's state beside locked in Q1–Q4 (as sim.regime)
 
 # -- the run's integer counters: C[name] --------------------------------------------------------------
 COUNTERS = (
@@ -84,7 +90,7 @@ COUNTERS = (
     "resolved", "regime", "regime_step", "regime_now", "subs_valid",
     "obs_n", "obs_start", "occupied", "obs_regime", "last_quadrant_regime", "switches", "pf_n",
     "watch", "watch_step", "watch_regime", "watch_quadrant", "watch_return",
-    "n_events", "events_on", "events_lost", "n_timeline",
+    "n_events", "events_on", "n_timeline",
 )
 (C_STEPS, C_RUNNING, C_NEXT_CONTRACT, C_NEXT_AGENT, C_FORMED, C_ENDED, C_ACTIVE, C_N_ORDER, C_N_FREE,
  C_EXITS, C_VOICES, C_VOICE_SUCCESSES, C_LOYALTY_ACTS, C_DEPARTURES, C_ENTRANTS, C_SUB_RENEWALS,
@@ -92,7 +98,7 @@ COUNTERS = (
  C_RESOLVED, C_REGIME, C_REGIME_STEP, C_REGIME_NOW, C_SUBS_VALID,
  C_OBS_N, C_OBS_START, C_OCCUPIED, C_OBS_REGIME, C_LAST_QUADRANT_REGIME, C_SWITCHES, C_PF_N,
  C_WATCH, C_WATCH_STEP, C_WATCH_REGIME, C_WATCH_QUADRANT, C_WATCH_RETURN,
- C_N_EVENTS, C_EVENTS_ON, C_EVENTS_LOST, C_N_TIMELINE) = range(len(COUNTERS))
+ C_N_EVENTS, C_EVENTS_ON, C_N_TIMELINE) = range(len(COUNTERS))
 
 # -- the run's float figures: F[name] -------------------------------------------------------------------
 FIGURES = ("costs", "value_ended", "share_q1", "share_q2", "share_q3", "share_q4", "mean_trust",

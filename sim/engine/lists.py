@@ -12,10 +12,10 @@ A family of lists shares five arrays (:class:`sim.engine.state.Links`): ``head[k
 
 from __future__ import annotations
 
-from numba import njit
+from sim.engine.jit import jit
 
 
-@njit(cache=True)
+@jit
 def append(links, key, node):
     """``d[node] = ...`` for a node not in the list ``key``: it goes to the end."""
     last = links.tail[key]
@@ -29,7 +29,7 @@ def append(links, key, node):
     links.cnt[key] += 1
 
 
-@njit(cache=True)
+@jit
 def remove(links, key, node):
     """``del d[node]`` for a node in the list ``key``."""
     before, after = links.prv[node], links.nxt[node]
@@ -44,7 +44,7 @@ def remove(links, key, node):
     links.cnt[key] -= 1
 
 
-@njit(cache=True)
+@jit
 def to_array(links, key, out):
     """``list(d)``: the nodes of list ``key`` in order, written into ``out``; returns how many."""
     n = 0

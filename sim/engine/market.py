@@ -10,10 +10,10 @@ detection, sale and search uniforms.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim.engine import book
-from sim.engine.arith import py_max, py_min
+from sim.engine.arith import permutation, py_max, py_min
+from sim.engine.jit import jit
 from sim.engine.layout import (
     DETECT_BASE,
     INTERMEDIARY,
@@ -32,14 +32,14 @@ from sim.engine.layout import (
 )
 
 
-@njit(cache=True)
+@jit
 def search_probability(P):
     """§7.2 ``rules.search_probability``: search_rate + (1 − search_rate)·i/2 with a broker of strength i
     (every market's intermediary has the same strength)."""
     return P[SEARCH_RATE] + (1.0 - P[SEARCH_RATE]) * P[INTERMEDIARY] / 2.0
 
 
-@njit(cache=True)
+@jit
 def detects(S, P, Q, rng, sub):
     """§7.1 ``Subsidiary.detects``: p = detect_base·(1 − L), raised by platform_boost·(1 − p) with a
     platform; one uniform."""
@@ -49,7 +49,7 @@ def detects(S, P, Q, rng, sub):
     return rng.random() < p
 
 
-@njit(cache=True)
+@jit
 def attempt_sale(S, P, rng, sub, c, step):
     """§7.1 ``Subsidiary.attempt_sale``: success with (1 − L)·(0.5 + 0.5·min(effort, 1)) adds sale_value."""
     K = S.contracts
@@ -59,7 +59,7 @@ def attempt_sale(S, P, rng, sub, c, step):
         K.sale_step[c] = step
 
 
-@njit(cache=True)
+@jit
 def opportunities(S, P, Q, rng, step):
     """§7.1 ``reference.opportunities``: each market draws Poisson(opportunity_rate) requirements and their
     niches; the market's subsidiaries meet each in random order, and the first to detect it sells with its
@@ -75,7 +75,7 @@ def opportunities(S, P, Q, rng, step):
             niches[i] = rng.integers(0, nn)
         for i in range(n):
             niche = niches[i]
-            for h in rng.permutation(n_mnes):
+            for h in permutation(rng, n_mnes):
                 sub = h * n_markets + m
                 if not detects(S, P, Q, rng, sub):
                     continue
@@ -87,7 +87,7 @@ def opportunities(S, P, Q, rng, step):
                     book.sub_search(S, P, Q, rng, sub, niche, step)
 
 
-@njit(cache=True)
+@jit
 def update_lof(S, P, Q):
     """§7.1 ``Subsidiary.update_lof`` for every subsidiary: L + lof_recovery·(L0 − L) − lof_portfolio·
     (niches covered / n_niches)·L − lof_platform·[platform]·L, clipped to [0, 1]."""

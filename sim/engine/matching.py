@@ -9,31 +9,31 @@ random permutation, each open niche one uniform, in the order the niches were op
 
 from __future__ import annotations
 
-from numba import njit
-
 from sim.engine import book, lists
+from sim.engine.arith import permutation
+from sim.engine.jit import jit
 from sim.engine.layout import CPS, N_MARKETS, N_MNES, N_NICHES, N_SMES
 from sim.engine.market import search_probability
 
 
-@njit(cache=True)
+@jit
 def matching(S, P, Q, rng, step):
     """§7.2 stage 7: ``SME.seek_agents`` for every SME lacking an agent, then
     ``Subsidiary.refill_open_niches`` for every subsidiary, each pass in random order."""
     M, cps = S.smes, Q[CPS]
     prob = search_probability(P)
-    for sme in rng.permutation(Q[N_SMES]):
+    for sme in permutation(rng, Q[N_SMES]):
         if M.n_contracts[sme] < cps:
             for j in range(cps):
                 if M.contract[sme * cps + j] >= 0:
                     continue
                 if rng.random() < prob:
                     book.sme_search(S, P, Q, rng, sme, j, step)
-    for sub in rng.permutation(Q[N_MNES] * Q[N_MARKETS]):
+    for sub in permutation(rng, Q[N_MNES] * Q[N_MARKETS]):
         refill_open_niches(S, P, Q, rng, sub, prob, step)
 
 
-@njit(cache=True)
+@jit
 def refill_open_niches(S, P, Q, rng, sub, prob, step):
     """§7.2 ``Subsidiary.refill_open_niches``: each niche open at the start, in order: dropped if filled
     meanwhile, else searched with probability ``prob``."""

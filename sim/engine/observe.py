@@ -11,10 +11,10 @@ Restates :func:`sim.observe.observe`, ``count_change``, ``count_path``, ``path_o
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim.engine import book, regime
 from sim.engine.arith import py_sum
+from sim.engine.jit import jit
 from sim.engine.layout import (
     A_DRIFT,
     A_EXIT,
@@ -38,13 +38,15 @@ from sim.engine.layout import (
     F_SHARE_Q1,
     F_TOTAL_VALUE,
     F_VALUE_ENDED,
+    FALSE,
     N_MARKETS,
     N_MNES,
     N_SMES,
+    NONE,
 )
 
 
-@njit(cache=True)
+@jit
 def path_of(before, after):
     """§8 ``PATHS``: A Q2→Q1, B Q4→Q1, C Q2→Q3, D Q4→Q3, as 0–3; -1 for any other move."""
     if after == 1:
@@ -54,7 +56,7 @@ def path_of(before, after):
     return -1
 
 
-@njit(cache=True)
+@jit
 def count_path(S, path, action, founder):
     """§8 ``count_path``: one path event by the action behind it, and apart for a founder's contract."""
     S.rec.paths[path, action] += 1
@@ -62,7 +64,7 @@ def count_path(S, path, action, founder):
         S.rec.founders[path] += 1
 
 
-@njit(cache=True)
+@jit
 def count_change(S, Q, c, q, step, events):
     """§8 ``count_change``: contract ``c`` entered quadrant ``q``: a path by exit (its party left a Q2/Q4
     contract for it), or a move of its own, attributed to what moved the party whose side changed."""
@@ -75,7 +77,7 @@ def count_change(S, Q, c, q, step, events):
             count_path(S, path, A_EXIT, founder)
             if events:
                 K.quadrant[c] = q
-                book.record(S, Q, step, E_PATH_BY_EXIT, c, K.exit_origin[c], path, A_EXIT, -1)
+                book.record(S, Q, step, E_PATH_BY_EXIT, c, K.exit_origin[c], path, A_EXIT, NONE)
         K.exit_origin[c] = 0
     elif q != K.quadrant[c]:
         before = K.quadrant[c]
@@ -89,16 +91,18 @@ def count_change(S, Q, c, q, step, events):
             count_path(S, path, action, founder)
         if events:
             K.quadrant[c] = q
-            book.record(S, Q, step, E_QUADRANT, c, before, path, action, -1)
+            book.record(S, Q, step, E_QUADRANT, c, before, path, action, NONE)
 
 
-@njit(cache=True)
+@jit
 def observe(S, P, Q, H, step, recording):
     """§8 ``observe``: the pass over the active contracts in the order signed, then the step's record
     (``recording`` False at initialisation: classify and sum, the timeline's first row, nothing else)."""
     K, U, M, O = S.contracts, S.subs, S.smes, S.obs
     counts = np.zeros(5, np.int64)
-    O.by_sub[:, :] = 0
+    for sub in range(O.by_sub.shape[0]):
+        for q in range(5):
+            O.by_sub[sub, q] = 0
     trust = comm = effort = value = 0.0
     for i in range(book.compact(S)):
         c = K.order_slot[i]
@@ -115,7 +119,7 @@ def observe(S, P, Q, H, step, recording):
     record_step(S, P, Q, H, counts, trust, comm, effort, value, recording, step)
 
 
-@njit(cache=True)
+@jit
 def record_step(S, P, Q, H, counts, trust, comm, effort, value, recording, step):
     """§8/§12.1 ``record_step``: shares and means of the step; then (unless initialising) the share history,
     settlement at the first stationary window pair, a shock's return, the portfolios, and ``judge``."""
@@ -134,7 +138,7 @@ def record_step(S, P, Q, H, counts, trust, comm, effort, value, recording, step)
     F[F_MEAN_AMBITION] = py_sum(S.smes.ambition, n_smes) / n_smes
     F[F_TOTAL_VALUE] = F[F_VALUE_ENDED] + value - F[F_COSTS]
     if not recording:
-        regime.timeline(S, step, regime.dominant_quadrant(shares, P[DOMINANCE]), -1, False)
+        regime.timeline(S, step, regime.dominant_quadrant(shares, P[DOMINANCE]), NONE, FALSE)
         return
     regime.record(S, P, Q, shares, n)
     C[C_FINAL_QUADRANT] = C[C_OBS_REGIME]

@@ -10,10 +10,10 @@ draw leaves compiled code.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from sim.engine import book, lists
 from sim.engine.arith import py_max, py_min
+from sim.engine.jit import jit
 from sim.engine.layout import (
     A_DRIFT,
     BOUNDARY_SPANNING,
@@ -29,6 +29,7 @@ from sim.engine.layout import (
     C_RESOLVED,
     C_SETTLE_STEP,
     C_SETTLED,
+    C_STEPS,
     C_SUB_RENEWALS,
     C_WATCH,
     C_WATCH_QUADRANT,
@@ -51,6 +52,7 @@ from sim.engine.layout import (
     N_MNES,
     N_NICHES,
     N_SMES,
+    NONE,
     P_EXPLORE,
     P_INTERNATIONAL,
     R_UNRESOLVED,
@@ -66,19 +68,19 @@ from sim.engine.layout import (
     UID_SUB0,
     VOLUNTARISM,
 )
-from sim.engine.regime import noise_tolerance, window_mean
+from sim.engine.regime import first_max, noise_tolerance, window_mean
 
 BELOW_HALF = float(np.nextafter(0.5, 0.0))
 
 
-@njit(cache=True)
+@jit
 def draw_intent(rng, high):
     """§5 ``draw_intent``: 0.5 ± 0.5·Beta(2, 2) on the chosen side of 0.5."""
     b = 0.5 * rng.beta(2.0, 2.0)
     return 0.5 + b if high else py_min(0.5 - b, BELOW_HALF)
 
 
-@njit(cache=True)
+@jit
 def beta_mean(rng, mean):
     """§5 ``beta_mean``: Beta with the given mean and concentration 10; no draw at 0 or 1."""
     if mean <= 0.0 or mean >= 1.0:
@@ -86,7 +88,7 @@ def beta_mean(rng, mean):
     return rng.beta(10.0 * mean, 10.0 * (1.0 - mean))
 
 
-@njit(cache=True)
+@jit
 def choice(rng, n, k, marks):
     """``rng.choice(n, k, replace=False)`` as NumPy's ``Generator.choice`` draws it: for n ≤ 10,000 or
     k ≤ n // 50 Floyd's algorithm then a shuffle of the chosen, else a shuffle of the tail of 0 … n − 1;
@@ -97,7 +99,8 @@ def choice(rng, n, k, marks):
         for i in range(n - 1, max(n - k, 1) - 1, -1):
             j = rng.integers(0, i + 1)
             idx[i], idx[j] = idx[j], idx[i]
-        out[:] = idx[n - k:]
+        for i in range(k):
+            out[i] = idx[n - k + i]
         return out
     t = 0
     for j in range(n - k, n):
@@ -115,7 +118,22 @@ def choice(rng, n, k, marks):
     return out
 
 
-@njit(cache=True)
+@jit
+def ascending(values, marks):
+    """``sorted(values)`` of distinct indexes below ``len(marks)``, by marking them (``marks``: all false,
+    left false): O(n), whatever their number."""
+    for v in values:
+        marks[v] = True
+    n = 0
+    for i in range(len(marks)):
+        if marks[i]:
+            marks[i] = False
+            values[n] = i
+            n += 1
+    return values
+
+
+@jit
 def draw_markets(rng, n, k, out, at, marks):
     """§5 ``draw_markets``: ``k`` distinct target markets of ``n`` into ``out[at:at + k]``, as
     ``rng.choice(n, k, replace=False)`` draws them for n ≤ 10,000 (``n_markets`` never exceeds it)."""
@@ -124,7 +142,7 @@ def draw_markets(rng, n, k, out, at, marks):
         out[at + i] = chosen[i]
 
 
-@njit(cache=True)
+@jit
 def new_sme(S, P, Q, rng, slot, international):
     """§5/§11.1 ``new_sme``: niche, intent, voluntarism, capability, boundary spanning and target markets
     drawn in this order, knowledge ``knowledge0``, no contract; it seeks an agent in each target market
@@ -153,7 +171,7 @@ def new_sme(S, P, Q, rng, slot, international):
         lists.append(S.index.seeking, M.targets[at] * nn + M.niche[slot], at)
 
 
-@njit(cache=True)
+@jit
 def build(S, P, Q, rng):
     """§5 ``_build_population``: subsidiaries MNE by MNE and market by market (side, intent, boundary
     spanning), each free in every niche; then SMEs, each with an initial contract (trust ``trust0``) in
@@ -179,10 +197,10 @@ def build(S, P, Q, rng):
             if n:
                 sub = S.tmp.nodes[rng.integers(0, n)] // nn
                 c = book.sign(S, Q, slot, j, sub, P[TRUST0])
-                book.record(S, Q, 0, E_FORMED, c, -1, -1, -1, -1)
+                book.record(S, Q, S.rec.C[C_STEPS], E_FORMED, c, NONE, NONE, NONE, NONE)
 
 
-@njit(cache=True)
+@jit
 def depart(S, Q, slot, step):
     """§11.1 ``depart``: the SME's contracts end in the order signed (a departure, not an exit: each
     opens its agent's niche for refilling), it stops seeking, and its former partners forget it."""
@@ -200,7 +218,7 @@ def depart(S, Q, slot, step):
             n += 1
     for i in range(n):
         c = T.nodes[i]
-        book.record(S, Q, step, E_DEPARTURE, c, -1, -1, -1, -1)
+        book.record(S, Q, step, E_DEPARTURE, c, NONE, NONE, NONE, NONE)
         node = K.sub[c] * nn + K.niche[c]
         if not U.is_open[node]:
             U.is_open[node] = True
@@ -213,7 +231,7 @@ def depart(S, Q, slot, step):
     S.rec.C[C_DEPARTURES] += 1
 
 
-@njit(cache=True)
+@jit
 def replace(S, P, Q, rng, slot, international, step):
     """§11.1 ``replace``: the SME in ``slot`` departs and an entrant takes its place."""
     depart(S, Q, slot, step)
@@ -221,7 +239,7 @@ def replace(S, P, Q, rng, slot, international, step):
     S.rec.C[C_ENTRANTS] += 1
 
 
-@njit(cache=True)
+@jit
 def turnover(S, P, Q, rng, step):
     """§11.1 ``turnover``: one uniform per SME (all drawn first), each below ``sme_turnover`` replaced by an
     entrant, international with ``entry_p_international``; then one uniform per subsidiary, each below
@@ -243,7 +261,7 @@ def turnover(S, P, Q, rng, step):
                 renew_mandate(S, P, rng, i, step)
 
 
-@njit(cache=True)
+@jit
 def renew_mandate(S, P, rng, sub, step):
     """§11.1 ``renew_mandate``: the exploration intent redrawn as in §5; the drawn side is the new side."""
     U = S.subs
@@ -255,7 +273,7 @@ def renew_mandate(S, P, rng, sub, step):
     S.rec.C[C_SUB_RENEWALS] += 1
 
 
-@njit(cache=True)
+@jit
 def shock(S, P, Q, rng, step):
     """§11.4 ``PiggybackModel.shock`` at ``shock_step``: the regime before it is watched for its return
     (if anything was observed yet), ``round(shock_share·n)`` SMEs chosen at random (in ascending order)
@@ -265,14 +283,14 @@ def shock(S, P, Q, rng, step):
     n = C[C_OBS_N]
     if n:
         before = window_mean(S.obs.cum, n, min(Q[SETTLE_WINDOW], n))
-        q = np.argmax(before[:4])
+        q = first_max(before)
         C[C_WATCH], C[C_WATCH_STEP], C[C_WATCH_REGIME], C[C_WATCH_QUADRANT] = 1, n, C[C_OBS_REGIME], q
         F[F_WATCH_TARGET] = before[q]
         F[F_WATCH_BAND] = noise_tolerance(before[q], before[4], P[SETTLE_TOLERANCE], P[SETTLE_Z])
         C[C_WATCH_RETURN] = -1
     k = Q[SHOCK_K]
     if k:
-        chosen = np.sort(choice(rng, Q[N_SMES], k, S.tmp.marks))
+        chosen = ascending(choice(rng, Q[N_SMES], k, S.tmp.marks), S.tmp.marks)
         intent = Q[SHOCK_INTENT]
         for i in range(k):
             international = intent == I_INTERNATIONAL or (

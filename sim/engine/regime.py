@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from sim.engine.arith import py_max, py_min
+from sim.engine.jit import jit
 from sim.engine.layout import (
     BURN_IN,
     C_LAST_QUADRANT_REGIME,
@@ -52,17 +52,27 @@ from sim.engine.layout import (
 TIMELINE_STEP = 12  # sim.vocabulary.TIMELINE_STEP (checked by tests/engine)
 
 
-@njit(cache=True)
+@jit
+def first_max(x):
+    """``np.argmax(x[:4])``: the first of the four quadrants with the largest value."""
+    best = 0
+    for i in range(1, 4):
+        if x[i] > x[best]:
+            best = i
+    return best
+
+
+@jit
 def dominant_quadrant(shares, dominance):
     """§8/§12.1 ``dominant_quadrant``: the first quadrant (0–3) with the largest of the four shares, if it is
     at least ``dominance`` and positive, else mixed."""
-    best = np.argmax(shares[:4])
+    best = first_max(shares)
     if shares[best] >= dominance and shares[best] > 0:
         return best
     return R_MIXED
 
 
-@njit(cache=True)
+@jit
 def noise_tolerance(mean_share, contracts, tolerance, z):
     """§12.1 ``noise_tolerance``: max(settle_tolerance, z·√(m(1 − m)/N))."""
     if contracts <= 0:
@@ -71,7 +81,7 @@ def noise_tolerance(mean_share, contracts, tolerance, z):
     return py_max(tolerance, z * math.sqrt(m * (1.0 - m) / contracts))
 
 
-@njit(cache=True)
+@jit
 def windows_agree(a, b, contracts, tolerance, z):
     """§12.1 ``windows_agree``: two window means agree, quadrant by quadrant, within the noise tolerance."""
     for i in range(4):
@@ -80,7 +90,7 @@ def windows_agree(a, b, contracts, tolerance, z):
     return True
 
 
-@njit(cache=True)
+@jit
 def decidable(shares, contracts, dominance, tolerance, z):
     """§12.1 ``decidable``: the largest share lies beyond the noise tolerance from ``dominance``."""
     top = shares[0]
@@ -89,19 +99,23 @@ def decidable(shares, contracts, dominance, tolerance, z):
     return abs(top - dominance) > noise_tolerance(top, contracts, tolerance, z)
 
 
-@njit(cache=True)
+@jit
 def mean(cum, lo, hi):
     """``RegimeObserver.mean``: mean (shares, contracts) over the steps of rows [lo, hi)."""
-    return (cum[hi] - cum[lo]) / py_max(1, hi - lo)
+    out = np.empty(5)
+    d = py_max(1, hi - lo)
+    for i in range(5):
+        out[i] = (cum[hi, i] - cum[lo, i]) / d
+    return out
 
 
-@njit(cache=True)
+@jit
 def window_mean(cum, n, w):
     """The mean (shares, contracts) of the last ``w`` of ``n`` recorded steps."""
     return mean(cum, n - w, n)
 
 
-@njit(cache=True)
+@jit
 def record(S, P, Q, shares, contracts):
     """§12.1 ``RegimeObserver.record``: add a step's shares and contracts to the cumulative sums; the
     trailing window's regime, occupancy after burn-in, switches between quadrant regimes."""
@@ -124,7 +138,7 @@ def record(S, P, Q, shares, contracts):
         C[C_LAST_QUADRANT_REGIME] = regime
 
 
-@njit(cache=True)
+@jit
 def stationary(S, P, Q):
     """§12.1 ``RegimeObserver.stationary``: the last two windows (after burn-in or a shock) agree within the
     noise tolerance, and the last one's regime is clear of noise."""
@@ -138,7 +152,7 @@ def stationary(S, P, Q):
     return decidable(b, b[4], P[DOMINANCE], P[SETTLE_TOLERANCE], P[REGIME_Z])
 
 
-@njit(cache=True)
+@jit
 def watch(S, shares):
     """§11.4 ``ShockWatch.observe``: the return time, the first step after the shock at which the pre-shock
     dominant quadrant's share is back within the noise band of its pre-shock mean."""
@@ -149,7 +163,7 @@ def watch(S, shares):
             C[C_WATCH_RETURN] = n - C[C_WATCH_STEP]
 
 
-@njit(cache=True)
+@jit
 def portfolios(S, Q):
     """§13.2 ``Portfolios.record``: the step's contracts per subsidiary and quadrant into the ring."""
     O, C = S.obs, S.rec.C
@@ -162,7 +176,7 @@ def portfolios(S, Q):
     C[C_PF_N] = n + 1
 
 
-@njit(cache=True)
+@jit
 def states(S, P, Q, step):
     """§13.2 ``Portfolios.states`` and ``state_shares``: each subsidiary locked in a quadrant (its side
     unchanged for a window and at least ``dominance`` of its contract-months there), contested, or idle
@@ -199,7 +213,7 @@ def states(S, P, Q, step):
         R.subs_now[i] = counts[i] / held if held else 0.0
 
 
-@njit(cache=True)
+@jit
 def long_run_regime(S, P, Q, step):
     """§13.3 ``long_run_regime``: a quadrant (0–3) holding at least ``dominance`` of the contracts, clear of
     noise, stationary, no subsidiary contested; or coexistence (``coexist_windows`` windows agreeing
@@ -209,7 +223,7 @@ def long_run_regime(S, P, Q, step):
     if n - 2 * w < start:
         return -1
     a, b = mean(cum, n - 2 * w, n - w), mean(cum, n - w, n)
-    top = np.argmax(b[:4])
+    top = first_max(b)
     if b[top] >= P[DOMINANCE]:
         contested = False
         for sub in range(S.obs.states.shape[0]):
@@ -237,7 +251,7 @@ def long_run_regime(S, P, Q, step):
     return -1
 
 
-@njit(cache=True)
+@jit
 def judge(S, P, Q, H, step):
     """§13.2–13.4 ``judge``: the subsidiaries' states, the long-run regime (resolved the first time the rule
     holds), the summary at a horizon, a timeline row every ``TIMELINE_STEP`` months."""
@@ -257,7 +271,7 @@ def judge(S, P, Q, H, step):
         timeline(S, step, C[C_OBS_REGIME], C[C_REGIME] if C[C_RESOLVED] else -1, C[C_SUBS_VALID] == 1)
 
 
-@njit(cache=True)
+@jit
 def timeline(S, month, regime, long_run, valid):
     """One row of the timeline table (§13.4): the window-mean regime, the long-run regime once resolved
     (-1: not yet), the subsidiaries' states (if any has a portfolio)."""

@@ -112,11 +112,12 @@ def steps_table(cum: np.ndarray, n: int) -> list[dict]:
             for k, r in enumerate(rows.tolist())]
 
 
-def events_table(S) -> list[dict]:
-    """``run(tables=("events",))``: the contract event log, one dict per row (:data:`EVENT_COLUMNS`)."""
+def events_table(S, ev_int: np.ndarray, ev_float: np.ndarray) -> list[dict]:
+    """``run(tables=("events",))``: the contract event log, one dict per row (:data:`EVENT_COLUMNS`), from the
+    log's arrays (:func:`sim.engine.structs.events`)."""
     n = int(S.rec.C[L.C_N_EVENTS])
     rows = []
-    for e, f in zip(S.rec.ev_int[:n].tolist(), S.rec.ev_float[:n].tolist()):
+    for e, f in zip(ev_int[:n].tolist(), ev_float[:n].tolist()):
         row = {"step": e[L.EV_STEP], "event": L.EVENT_WORDS[e[L.EV_EVENT]], "contract": e[L.EV_CONTRACT],
                "sme": e[L.EV_SME], "sub": e[L.EV_SUB], "market": e[L.EV_MARKET], "niche": e[L.EV_NICHE],
                "quadrant": e[L.EV_QUADRANT],

@@ -5,29 +5,30 @@ scheduled shock, with ``stop_on_settle``; else ``max_steps``).
 
 from __future__ import annotations
 
-from numba import njit
-
 from sim.engine import contracts, intents, market, matching, observe, population, tension
+from sim.engine.jit import jit
 from sim.engine.layout import (
     ALIGNMENT_PULL,
     C_RESOLVED,
     C_RUNNING,
     C_STEPS,
+    FALSE,
     LAST_HORIZON,
     MAX_STEPS,
     SHOCK_STEP,
     STOP_ON_SETTLE,
+    TRUE,
 )
 
 
-@njit(cache=True)
+@jit
 def init(S, P, Q, H, rng):
     """§5 the population and its initial contracts, then the observer's first, unrecorded pass (§8)."""
     population.build(S, P, Q, rng)
-    observe.observe(S, P, Q, H, 0, False)
+    observe.observe(S, P, Q, H, S.rec.C[C_STEPS], FALSE)
 
 
-@njit(cache=True)
+@jit
 def step(S, P, Q, H, rng):
     """§3 one month, ``sim.steps.reference.step``: 1. headquarters pressure, alignment (§11.3), sides
     (§13.1); 2–3. effort, opportunities, LoF; 4. contracts; 5. tension and choices; 6. drift; 7. turnover,
@@ -49,12 +50,12 @@ def step(S, P, Q, H, rng):
     if t == Q[SHOCK_STEP]:
         population.shock(S, P, Q, rng, t)
     matching.matching(S, P, Q, rng, t)
-    observe.observe(S, P, Q, H, t, True)
+    observe.observe(S, P, Q, H, t, TRUE)
     done = C[C_RESOLVED] != 0 and Q[STOP_ON_SETTLE] != 0 and t >= max(Q[SHOCK_STEP], Q[LAST_HORIZON])
     C[C_RUNNING] = t < Q[MAX_STEPS] and not done
 
 
-@njit(cache=True)
+@jit
 def run(S, P, Q, H, rng):
     """A whole run: initialisation, then steps while running (``PiggybackModel.run``)."""
     init(S, P, Q, H, rng)

@@ -209,7 +209,7 @@ def capacity(Q: np.ndarray) -> int:
 
 
 def events_capacity(Q: np.ndarray) -> int:
-    """A first size for the event log; a run that needs more is run again with more room."""
+    """A first size for the event log (it doubles when full)."""
     return int(4 * capacity(Q) + 8 * Q[MAX_STEPS] + 256)
 
 

@@ -14,10 +14,11 @@ what :func:`~sim.engine.state.allocate` makes.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, typeof, types
+from numba import typeof, types
 from numba.experimental import structref
 
 from sim.engine import state
+from sim.engine.jit import jit
 
 
 class _Struct(types.StructRef):
@@ -108,7 +109,13 @@ def attach(ns: state.State) -> StateRef:
     return _state(ns)
 
 
-@njit(cache=True)
+@jit
+def events(S):
+    """The event log's arrays as the compiled code holds them now (a full log is replaced by a larger one)."""
+    return S.rec.ev_int, S.rec.ev_float
+
+
+@jit
 def _links(t):
     s = structref.new(LINKS)
     s.head = t.head
@@ -119,7 +126,7 @@ def _links(t):
     return s
 
 
-@njit(cache=True)
+@jit
 def _contracts(t):
     s = structref.new(CONTRACTS)
     s.uid = t.uid
@@ -147,7 +154,7 @@ def _contracts(t):
     return s
 
 
-@njit(cache=True)
+@jit
 def _subsidiaries(t):
     s = structref.new(SUBSIDIARIES)
     s.exploration = t.exploration
@@ -167,7 +174,7 @@ def _subsidiaries(t):
     return s
 
 
-@njit(cache=True)
+@jit
 def _smes(t):
     s = structref.new(SMES)
     s.uid = t.uid
@@ -192,7 +199,7 @@ def _smes(t):
     return s
 
 
-@njit(cache=True)
+@jit
 def _index(t):
     s = structref.new(INDEX)
     s.free = _links(t.free)
@@ -200,7 +207,7 @@ def _index(t):
     return s
 
 
-@njit(cache=True)
+@jit
 def _observer(t):
     s = structref.new(OBSERVER)
     s.cum = t.cum
@@ -211,7 +218,7 @@ def _observer(t):
     return s
 
 
-@njit(cache=True)
+@jit
 def _record(t):
     s = structref.new(RECORD)
     s.C = t.C
@@ -230,7 +237,7 @@ def _record(t):
     return s
 
 
-@njit(cache=True)
+@jit
 def _scratch(t):
     s = structref.new(SCRATCH)
     s.pool = t.pool
@@ -245,7 +252,7 @@ def _scratch(t):
     return s
 
 
-@njit(cache=True)
+@jit
 def _state(t):
     s = structref.new(STATE)
     s.contracts = _contracts(t.contracts)

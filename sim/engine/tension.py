@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+import numpy as np
 
 from sim.engine import book, lists
-from sim.engine.arith import logit_weights, py_max, py_min
+from sim.engine.arith import logit_weights, permutation, py_max, py_min
 from sim.engine.intents import effort_weight, update_sme_side, update_sub_side
+from sim.engine.jit import jit
 from sim.engine.layout import (
     A_EXIT,
     A_LOYALTY,
@@ -30,6 +31,7 @@ from sim.engine.layout import (
     ECOSYSTEM,
     EXIT_COST,
     F_COSTS,
+    FALSE,
     FRUSTRATION_DECAY,
     FRUSTRATION_THRESHOLD,
     H_LOYALTY,
@@ -38,7 +40,9 @@ from sim.engine.layout import (
     LOYALTY_SHIFT,
     LOYALTY_WEIGHT,
     N_NICHES,
+    NONE,
     RATIONALITY,
+    TRUE,
     VOICE_BASE,
     VOICE_COST,
     VOICE_ECOSYSTEM,
@@ -52,9 +56,11 @@ from sim.engine.layout import (
 )
 
 MATURITY_STEPS = 24  # sim.rules.evl.MATURITY_STEPS (checked by tests/engine)
+BY_SME, BY_SUB = np.int64(0), np.int64(1)  # who chose an exit (layout.BY_WORDS)
+THREE = np.int64(3)  # loyalty, exit, voice
 
 
-@njit(cache=True)
+@jit
 def influence_share(S, P, sub, c):
     """§11.2 ``Subsidiary.influence_share``: contract ``c``'s effort weight over its subsidiary's portfolio
     (1 for a sole contract, equal shares if no weight is positive)."""
@@ -75,7 +81,7 @@ def influence_share(S, P, sub, c):
     return own / total
 
 
-@njit(cache=True)
+@jit
 def best_alternative_fit(S, Q, by_sme, c):
     """§7.7 ``best_alternative_fit``: the best fit 1 − |a − x| among the chooser's possible new partners in
     that market (free subsidiaries of the SME's niche, or SMEs of the niche seeking an agent there), not
@@ -104,7 +110,7 @@ def best_alternative_fit(S, Q, by_sme, c):
     return found, best
 
 
-@njit(cache=True)
+@jit
 def voice_probability(S, P, Q, by_sme, c, loyalty, has_alternative):
     """§7.7 ``rules.voice_probability``: p_V = σ(voice_base + voice_trust·τ_partner + voice_spanning·b
     + voice_ecosystem·e + voice_intermediary·i + H), H = voice_h·ℓ ("loyalty") or voice_h·[an alternative
@@ -121,7 +127,7 @@ def voice_probability(S, P, Q, by_sme, c, loyalty, has_alternative):
     return 1.0 / (1.0 + math.exp(-z))
 
 
-@njit(cache=True)
+@jit
 def respond(S, P, Q, rng, by_sme, c, frustration, step):
     """§7.7 ``_Party.respond_to_tension``: the frustrated party (the SME if ``by_sme``) chooses loyalty, exit
     or voice by logit over U_L = loyalty_weight·ℓ, U_E = best alternative fit − exit_cost,
@@ -135,7 +141,7 @@ def respond(S, P, Q, rng, by_sme, c, frustration, step):
     T.fits[0] = P[LOYALTY_WEIGHT] * loyalty
     T.fits[1] = (best_fit if has_alternative else 0.0) - P[EXIT_COST]
     T.fits[2] = p_voice * P[VOICE_GAIN] - P[VOICE_COST]
-    logit_weights(T.fits, 3, P[RATIONALITY], T.probs)
+    logit_weights(T.fits, THREE, P[RATIONALITY], T.probs)
     draw = rng.random()
     if draw < T.probs[0]:
         action = A_LOYALTY
@@ -169,12 +175,12 @@ def respond(S, P, Q, rng, by_sme, c, frustration, step):
         return frustration + 1.0, True
     R.C[C_EXITS] += 1
     R.F[F_COSTS] += P[EXIT_COST]
-    book.record(S, Q, step, E_EXIT, c, -1, -1, -1, 0 if by_sme else 1)
+    book.record(S, Q, step, E_EXIT, c, NONE, NONE, NONE, BY_SME if by_sme else BY_SUB)
     leave(S, P, Q, rng, by_sme, c, step)
     return 0.0, False
 
 
-@njit(cache=True)
+@jit
 def voice_succeeds(S, P, by_sme, c, step):
     """§7.7 a successful voice moves the partner uphill: path C (the SME's voice) raises the subsidiary's x by
     voice_shift times the contract's influence share (§11.2); path D (the subsidiary's) raises the SME's
@@ -195,7 +201,7 @@ def voice_succeeds(S, P, by_sme, c, step):
         M.moved_by[sme], M.moved_step[sme] = A_VOICE, step
 
 
-@njit(cache=True)
+@jit
 def leave(S, P, Q, rng, by_sme, c, step):
     """§7.7 ``exit``: the parties break with each other, the contract ends, the subsidiary's niche opens for
     refilling, the chooser remembers the quadrant it left (for a path by exit, §8) and searches at once."""
@@ -216,7 +222,7 @@ def leave(S, P, Q, rng, by_sme, c, step):
         book.sub_search(S, P, Q, rng, sub, niche, step)
 
 
-@njit(cache=True)
+@jit
 def open_niche(S, sub, node):
     """``sub.open_niches[niche] = None``: appended if not already open (an open niche keeps its place)."""
     if not S.subs.is_open[node]:
@@ -224,7 +230,7 @@ def open_niche(S, sub, node):
         lists.append(S.subs.open, sub, node)
 
 
-@njit(cache=True)
+@jit
 def tension_stage(S, P, Q, rng, step):
     """§7.7 ``reference.tension`` over the active contracts in random order: in Q2 the SME's frustration grows
     by 2·(a − 0.5), in Q4 the subsidiary's by 2·(x − 0.5), the other side's (and both, elsewhere) decays by
@@ -235,7 +241,7 @@ def tension_stage(S, P, Q, rng, step):
         T.snap_slot[i], T.snap_uid[i] = K.order_slot[i], K.order_uid[i]
     keep = 1.0 - P[FRUSTRATION_DECAY]
     threshold = P[FRUSTRATION_THRESHOLD]
-    for i in rng.permutation(n):
+    for i in permutation(rng, n):
         c = T.snap_slot[i]
         if not (K.active[c] and K.uid[c] == T.snap_uid[i]):
             continue
@@ -246,7 +252,7 @@ def tension_stage(S, P, Q, rng, step):
             K.frustration_sme[c] = f
             K.frustration_sub[c] = K.frustration_sub[c] * keep
             if f > threshold:
-                f, going = respond(S, P, Q, rng, True, c, f, step)
+                f, going = respond(S, P, Q, rng, TRUE, c, f, step)
                 if going:
                     K.frustration_sme[c] = f
         elif q == 4:
@@ -254,7 +260,7 @@ def tension_stage(S, P, Q, rng, step):
             K.frustration_sub[c] = f
             K.frustration_sme[c] = K.frustration_sme[c] * keep
             if f > threshold:
-                f, going = respond(S, P, Q, rng, False, c, f, step)
+                f, going = respond(S, P, Q, rng, FALSE, c, f, step)
                 if going:
                     K.frustration_sub[c] = f
         else:

@@ -1,6 +1,7 @@
 """The readable monthly schedule (MODEL.md §3): agents act in the eight stages and call the pure rules of
-:mod:`sim.rules`. ``PiggybackModel(reference=True)`` runs it; :mod:`sim.steps.fast` restates it (the same
-draws and floats, faster), and ``tests/model/test_steps.py`` holds the two together after every step."""
+:mod:`sim.rules`. ``PiggybackModel`` steps by it; the compiled engine (:mod:`sim.engine`) restates it (the
+same draws and floats, much faster), and ``tests/engine/test_engine.py`` holds the two together after every
+step (:mod:`sim.steps.check`)."""
 
 from __future__ import annotations
 

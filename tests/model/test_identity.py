@@ -1,4 +1,5 @@
-"""The model gives the same bytes as the recorded model (the fast step and the reference step alike).
+"""The Mesa model gives the same bytes as the recorded model (``tests/engine/test_identity.py`` holds the compiled
+engine to the same record).
 
 ``tests/data/identity.json`` was recorded by ``tools/record_identity.py`` (its ``ref`` and ``commit``; since
 version 3's measurement, from the working tree by ``tools/refresh_identity.py``): 36 cases,
@@ -13,10 +14,10 @@ the same SHA-256, and the generator's final state the same: the same draws in th
 the last one. (``stable_at_end`` was a NumPy bool at the tag, a bug fixed since; the record holds the
 same truth values as JSON bools.)
 
-If a change to the model is *meant* to change results, this test fails: make the fast step agree
-with the reference step (``tests/model/test_steps.py``), then ``python tools/refresh_identity.py``
-(``make identity``; with ``.venv312`` present for the 3.12 record) checks the two schedules against
-each other on every case, refreshes the mirror hashes and re-records from the working tree; commit
+If a change to the model is *meant* to change results, this test fails: make the compiled engine agree
+with the reference (``tests/engine/test_engine.py``), then ``python tools/refresh_identity.py``
+(``make identity``; with ``.venv312`` present for the 3.12 record) checks the two against each other
+step by step on every run case, refreshes the mirror hashes and re-records from the working tree; commit
 with a message that says why the results changed. Recalibrated defaults do not touch the record.
 """
 
