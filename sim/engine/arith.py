@@ -1,6 +1,7 @@
 """Python's and NumPy's own arithmetic where the reference relies on it, compiled: builtin ``sum()`` of floats,
-``min`` and ``max`` of two numbers, the multinomial logit (MODEL.md §7.2, §7.7), and ``rng.permutation``
-(the random order within a stage, §3).
+``min`` and ``max`` of two numbers, the multinomial logit (MODEL.md §7.2, §7.7), and the two draws Numba
+does not give as NumPy does, or gives slowly: ``rng.permutation`` (the random order within a stage, §3) and
+``rng.poisson`` (requirements, §7.1).
 
 The engine must give the reference's floats bit for bit, so it copies how CPython computes them, not what
 they mean:
@@ -118,6 +119,72 @@ def permutation(rng, n):
             j = np.int64(rng.integers(0, 4294967296, dtype=np.uint32)) & mask
         out[i], out[j] = out[j], out[i]
     return out
+
+
+@jit
+def loggam(x):
+    """NumPy's ``random_loggam``: log Γ(x) by Stirling's series with a shift below 7 (``distributions.c``)."""
+    if x == 1.0 or x == 2.0:
+        return 0.0
+    n = np.int64(7 - x) if x < 7.0 else np.int64(0)
+    x0 = x + n
+    x2 = (1.0 / x0) * (1.0 / x0)
+    gl0 = _LOGGAM_A[9]
+    for k in range(8, -1, -1):
+        gl0 *= x2
+        gl0 += _LOGGAM_A[k]
+    gl = gl0 / x0 + 0.5 * 1.8378770664093453 + (x0 - 0.5) * math.log(x0) - x0
+    if x < 7.0:
+        for _ in range(n):
+            gl -= math.log(x0 - 1.0)
+            x0 -= 1.0
+    return gl
+
+
+_LOGGAM_A = np.array([8.333333333333333e-02, -2.777777777777778e-03, 7.936507936507937e-04, -5.952380952380952e-04,
+                      8.417508417508418e-04, -1.917526917526918e-03, 6.410256410256410e-03, -2.955065359477124e-02,
+                      1.796443723688307e-01, -1.39243221690590e+00])
+
+
+@jit
+def poisson(rng, lam):
+    """``rng.poisson(lam)`` as NumPy's ``random_poisson`` draws it (§7.1's requirements): the multiplication
+    method below 10, PTRS (Hörmann's transformed rejection) from 10, from the generator's doubles.
+
+    Numba's own ``Generator.poisson`` is not NumPy's from lam = 10 on: its PTRS truncates
+    ``(2a/us + b)·U + lam + 0.43`` toward zero where NumPy takes the floor, so when that is in (−1, 0) NumPy
+    rejects and draws again while Numba may accept 0 (first seen after ~20,000 draws at lam = 10; every
+    later draw then differs). ``tests/engine/test_draws.py`` holds this one to NumPy's."""
+    if lam >= 10:
+        slam = math.sqrt(lam)
+        loglam = math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            U = rng.random() - 0.5
+            V = rng.random()
+            us = 0.5 - abs(U)
+            k = np.int64(math.floor((2 * a / us + b) * U + lam + 0.43))
+            if us >= 0.07 and V <= vr:
+                return k
+            if k < 0 or (us < 0.013 and V > us):
+                continue
+            if (math.log(V) + math.log(invalpha) - math.log(a / (us * us) + b)) <= (
+                    -lam + k * loglam - loggam(float(k + 1))):
+                return k
+    if lam == 0:
+        return np.int64(0)
+    enlam = math.exp(-lam)
+    x = np.int64(0)
+    prod = 1.0
+    while True:
+        prod *= rng.random()
+        if prod > enlam:
+            x += 1
+        else:
+            return x
 
 
 def sum_like_python(values) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine import book
-from sim.engine.arith import permutation, py_max, py_min
+from sim.engine.arith import permutation, poisson, py_max, py_min
 from sim.engine.jit import jit
 from sim.engine.layout import (
     DETECT_BASE,
@@ -67,7 +67,7 @@ def opportunities(S, P, Q, rng, step):
     n_markets, n_mnes, nn = Q[N_MARKETS], Q[N_MNES], Q[N_NICHES]
     search_prob = search_probability(P)
     for m in range(n_markets):
-        n = rng.poisson(P[OPPORTUNITY_RATE])
+        n = poisson(rng, P[OPPORTUNITY_RATE])
         if n == 0:
             continue
         niches = np.empty(n, np.int64)

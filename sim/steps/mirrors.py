@@ -183,9 +183,22 @@ def code_hash(fn) -> str:
     return source_hash(inspect.getsource(fn))
 
 
+class _PlainFStrings(ast.NodeTransformer):
+    """f-strings as calls (``f"a{x!r}"`` → ``__f__('a', __v__(x, 114, None))``): Python 3.12 unparses them with
+    other quotes than 3.11 (PEP 701), and a hash must not depend on the interpreter."""
+
+    def visit_JoinedStr(self, node):
+        return ast.Call(ast.Name("__f__", ast.Load()), [self.visit(v) for v in node.values], [])
+
+    def visit_FormattedValue(self, node):
+        spec = self.visit(node.format_spec) if node.format_spec else ast.Constant(None)
+        args = [self.visit(node.value), ast.Constant(node.conversion), spec]
+        return ast.Call(ast.Name("__v__", ast.Load()), args, [])
+
+
 def source_hash(source: str) -> str:
     """SHA-256 of code given as text, docstrings and comments aside (the same on Python 3.11 and 3.12)."""
-    tree = ast.parse(textwrap.dedent(source))
+    tree = _PlainFStrings().visit(ast.parse(textwrap.dedent(source)))
     for node in ast.walk(tree):
         if (isinstance(node, ast.Module) and node.body and isinstance(node.body[0], ast.Expr)
                 and isinstance(node.body[0].value, ast.Constant) and isinstance(node.body[0].value.value, str)):

@@ -103,3 +103,13 @@ def test_the_engines_permutation_is_numpys(seed):
         assert permutation(a, n).tolist() == b.permutation(n).tolist()
         assert a.integers(7) == b.integers(7)  # a 32-bit half word left alike
     assert a.bit_generator.state == b.bit_generator.state
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5, 2.0, 9.99, 10.0, 12.5, 30.0, 100.0])
+def test_the_engines_poisson_is_numpys(lam):
+    """Numba's ``Generator.poisson`` is not (from lam = 10, it truncates where NumPy floors): the engine's is."""
+    from sim.engine.arith import poisson
+
+    a, b = np.random.default_rng(7), np.random.default_rng(7)
+    assert [poisson(a, lam) for _ in range(30_000)] == [b.poisson(lam) for _ in range(30_000)]
+    assert a.bit_generator.state == b.bit_generator.state

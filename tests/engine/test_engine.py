@@ -85,6 +85,13 @@ def test_a_larger_population_agrees_step_by_step():
     assert first_difference(params, 5) is None
 
 
+@pytest.mark.parametrize("rate", [10.0, 37.5])
+def test_many_requirements_agree_step_by_step(rate):
+    """Poisson draws from 10 on take NumPy's other algorithm (PTRS), which Numba's own Generator gets wrong."""
+    params = {**defaults(), "opportunity_rate": rate, "search_rate": 0.9, "max_steps": 150, "stop_on_settle": False}
+    assert first_difference(params, 11) is None
+
+
 def test_the_comparison_can_fail():
     """first_difference's descriptions differ as soon as one side does (a guard against a check that
     always passes): the engine one step ahead, or another seed."""

@@ -97,3 +97,12 @@ def test_compiled_code_is_cached_by_a_digest_of_the_engines_sources():
             "from sim.engine import schedule as s; print(sum(s.run.stats.cache_hits.values()))")
     hits = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert int(hits) == 1  # a fresh process loads the compiled run instead of compiling it
+
+
+def test_the_hash_of_an_f_string_is_the_same_on_every_interpreter():
+    source = 'def f(x):\n    return f"a {x!r}; b: {\', \'.join(x)} {x:>{3}}"\n'
+    code = f"from sim.steps.mirrors import source_hash; print(source_hash({source!r}))"
+    pythons = [sys.executable, *[str(p) for p in Path(__file__).resolve().parents[2].glob(".venv*/bin/python")]]
+    hashes = {subprocess.run([p, "-c", code], capture_output=True, text=True, check=True).stdout for p in pythons}
+    assert len(hashes) == 1, hashes
+    assert mirrors.source_hash(source) != mirrors.source_hash(source.replace("{x!r}", "{x!s}"))

@@ -1,5 +1,5 @@
-"""The Mesa model gives the same bytes as the recorded model (``tests/engine/test_identity.py`` holds the compiled
-engine to the same record).
+"""The Mesa model gives the same bytes as the recorded model (``tests/engine/test_engine_identity.py`` holds the
+compiled engine to the same record).
 
 ``tests/data/identity.json`` was recorded by ``tools/record_identity.py`` (its ``ref`` and ``commit``; since
 version 3's measurement, from the working tree by ``tools/refresh_identity.py``): 36 cases,
