@@ -7,8 +7,8 @@ ranges and meanings from :data:`PARAMS`. Nothing else lists parameters.
 
 from __future__ import annotations
 
-import itertools
 import difflib
+import itertools
 import math
 from dataclasses import dataclass, replace
 from typing import Any
