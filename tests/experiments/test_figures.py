@@ -1,6 +1,6 @@
 """Figures and the tables behind them, on synthetic runs (no model runs): labels, intervals that respect
 bounds, ties, categories, paging, sampled designs, Sobol warnings, determinism, the version-2 figures
-(hysteresis, shocks, turnover) and their [outputs] keys."""
+(hysteresis, shocks, turnover) and their [outputs] keys, and the registry: a figure is one file."""
 
 from __future__ import annotations
 
@@ -267,3 +267,86 @@ def test_good_figure_outputs_load():
     exp = pipeline.experiment(raw)
     assert exp.outputs["hysteresis"]["gap"] == 0.25
 
+
+# ------------------------------------------------------------------------------------------- the registry
+CORNER = '''"""A figure dropped into the package: the dominant outcome's share against one design parameter."""
+
+from experiments.figures import base
+
+KEY = "corner"
+ORDER = 55
+CAPTIONS = {"corner": "The dominant outcome's share at each point."}
+TABLE = "corner.csv"
+TABLE_TITLE = "Corner table"
+
+
+def check(value, design, model):
+    if value not in design:
+        raise ValueError(f"[outputs] corner: {value!r} is not a design parameter")
+
+
+def table(runs, summary, names, outputs):
+    if KEY not in outputs or summary.empty:
+        return None
+    return summary[["point", outputs[KEY], "dominant_freq"]]
+
+
+def draw(ctx):
+    if KEY not in ctx.outputs:
+        return []
+    t = ctx.tables[KEY]
+    fig = base.new_figure(3, 2)
+    fig.subplots().plot(t[ctx.outputs[KEY]], t["dominant_freq"])
+    return base.save(fig, ctx.directory, "corner", ctx.formats)
+'''
+
+
+@pytest.fixture
+def corner(tmp_path, monkeypatch):
+    """A new figure module, one file, put where the registry looks (the package's path), and nothing else."""
+    import sys
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "corner.py").write_text(CORNER)
+    monkeypatch.setattr(figures, "__path__", [*figures.__path__, str(extra)])
+    yield
+    sys.modules.pop("experiments.figures.corner", None)
+
+
+def test_every_figure_module_is_found_and_ordered():
+    from experiments.figures import registry
+
+    names = [registry.name(m) for m in registry.figures()]
+    assert {"frequencies", "frequencies_ci", "phase_map", "metrics", "timeseries", "paths", "dependence",
+            "sensitivity", "hysteresis", "shocks", "turnover"} == set(names)
+    assert names.index("frequencies") < names.index("phase_map") < names.index("timeseries") < names.index("turnover")
+    assert {"base", "labels", "registry", "discovery"}.isdisjoint(names)  # no draw(ctx): helpers, not figures
+
+
+def test_a_new_figure_is_one_file(corner, tmp_path):
+    """Its [outputs] key is accepted and checked at load, its table computed and saved, its figure drawn and
+    captioned in the report, with no other change anywhere."""
+    from support import TRIVIAL
+
+    from experiments import engine
+
+    definition = {"name": "corner", "model": TRIVIAL, "entropy": 3, "replicates": 4,
+                  "design": {"type": "grid", "parameters": {"x": [0.1, 0.5, 0.9]}}, "outputs": {"corner": "x"}}
+    with pytest.raises(config.ConfigError, match="corner: 'noise' is not a design parameter"):
+        pipeline.experiment({**definition, "outputs": {"corner": "noise"}})
+    exp = pipeline.experiment(definition)
+    out = tmp_path / "c"
+    result, done = pipeline.run(engine.plan(exp, out), engine.SerialExecutor(), progress=False)
+    assert result.ran == 12
+    assert (out / "corner.csv").exists() and list(done["tables"]["corner"].columns) == ["point", "x", "dominant_freq"]
+    assert {f.name for f in done["figures"]} >= {"corner.png", "corner.pdf", "frequencies.png"}
+    assert "corner" in pipeline.load_tables(out)
+    page = pipeline.report(out).read_text()
+    assert "The dominant outcome&#x27;s share at each point." in page and "Corner table" in page
+
+
+def test_without_its_module_the_key_is_unknown():
+    with pytest.raises(config.ConfigError, match="unknown key"):
+        pipeline.experiment({"name": "c", "design": {"type": "grid", "parameters": {"voice_cost": [0.1]}},
+                             "outputs": {"corner": "voice_cost"}})
