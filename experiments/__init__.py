@@ -8,9 +8,10 @@ parameter table and the outcomes it declares. From Python::
     res = experiments.load("/tmp/baseline")
     res.frequencies, res.metrics, res.runs, res.timeseries, res.events   # pandas DataFrames
 
-See :mod:`experiments.api`. The layers, each importing only those below it: ``api``/``cli`` (the two faces)
-and ``pipeline`` (the sequence they share) and ``report``; ``figures``; ``analysis``; ``engine`` (the run
-loop); ``storage`` (the results on disk); ``definition`` (what an experiment is).
+See :mod:`experiments.api`. The layers, top to bottom, each importing only those below it: ``cli`` and
+``api`` (the two faces), ``pipeline`` (the sequence they share), ``report``, ``figures``, ``engine`` (the run
+loop), ``analysis`` (tables from runs), ``storage`` (the results on disk), ``definition`` (what an
+experiment is); ``experiments/README.md`` draws them.
 """
 
 from __future__ import annotations
