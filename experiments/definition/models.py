@@ -19,7 +19,8 @@ package's other modules named below; all but the parameter table are optional:
 - ``EVENT_COLUMNS``: the columns of the event log.
 - Extra tables: a model whose ``run`` accepts a keyword ``tables`` returns, when asked (e.g.
   ``tables=("steps", "events")``), a summary dict with a ``"tables"`` entry mapping each table name
-  to a list of row dicts.
+  to a list of row dicts. ``TABLES`` beside ``run`` (optional) names the tables it can make (e.g.
+  ``("steps", "events", "timeline")``); without it, any name may be asked for.
 
 So the runner sweeps any such model (the trivial one in :mod:`experiments.engine.trivial`, another
 team's) with no change to its code.
@@ -53,6 +54,7 @@ class ModelInfo:
     derive: Callable[..., dict] | None = None  # derived(columns) -> {name: values}
     derived_names: tuple[str, ...] = ()
     event_columns: tuple[str, ...] = ()
+    tables: tuple[str, ...] | None = None  # the extra tables run() can make (None: not declared)
 
     def validate(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The full parameter set (defaults updated by ``overrides``), each value checked."""
@@ -66,8 +68,8 @@ class ModelInfo:
         return out
 
     def can_make(self, table: str) -> bool:
-        """Can ``run`` return the extra table ``table`` (steps, events)?"""
-        return self.accepts_tables
+        """Can ``run`` return the extra table ``table`` (steps, events, ...)?"""
+        return self.accepts_tables and (self.tables is None or table in self.tables)
 
     @property
     def headline(self):
@@ -120,6 +122,7 @@ def info(spec: str = DEFAULT_MODEL) -> ModelInfo:
         derived_names=tuple(derived) if callable(derive) else (),
         event_columns=tuple(getattr(_where(module, package, "EVENT_COLUMNS", ("observe",)), "EVENT_COLUMNS", None)
                             or ()),
+        tables=tuple(module.TABLES) if isinstance(getattr(module, "TABLES", None), (tuple, list)) else None,
     )
 
 

@@ -141,6 +141,8 @@ def _manifest_base(p: Plan, exp: Experiment, design, old: dict | None, started: 
     d: dict[str, Any] = {"type": exp.design, "names": design.names, "n_points": n}
     if n <= MANIFEST_POINTS:
         d["points"] = list(design.points)
+        if design.labels:
+            d["labels"] = design.labels
     return {
         "name": exp.name,
         "description": exp.description,
@@ -153,7 +155,7 @@ def _manifest_base(p: Plan, exp: Experiment, design, old: dict | None, started: 
         "seeding": seeds.RULE,
         "parameters": exp.full_parameters(),
         "design": d,
-        "store": {"format": "parquet", "tables": list(TABLES), "layout": "docs/RELIABILITY.md"},
+        "store": {"format": "parquet", "tables": [*TABLES, *exp.tables], "layout": "docs/RELIABILITY.md"},
         "versions": provenance.versions(),
         "git": p.git,
         "started": old.get("started", started) if old else started,
@@ -236,13 +238,15 @@ def _progress_bar(enabled: bool, name: str):
 
 
 def _wanted(exp: Experiment, npts: int):
+    """The extra tables asked of the model for run (j, r): step data for the sampled runs, the event log when
+    asked for, and the tables the figures need for every run (``exp.tables``)."""
     step_sample = int(exp.outputs.get("step_sample", 0))
     step_points = set(exp.outputs.get("step_points", range(min(npts, 6))))
-    events = bool(exp.outputs.get("events", False))
+    every = (*(("events",) if exp.outputs.get("events", False) else ()), *exp.tables)
 
     def wanted(j: int, r: int) -> tuple[str, ...]:
         t = ("steps",) if r < step_sample and j in step_points else ()
-        return (*t, "events") if events else t
+        return tuple(dict.fromkeys((*t, *every)))
 
     return wanted
 

@@ -70,12 +70,19 @@ def files_of(records: list[dict]) -> list[tuple[str, dict]]:
     return [(table, f) for rec in records for table, f in rec.get("files", {}).items()]
 
 
+def data_files(directory: Path) -> list[Path]:
+    """The compacted data files in a folder: the runner's tables (:data:`TABLES`) and any other a model made."""
+    named = [Path(directory) / final_name(t) for t in TABLES]
+    return [*(p for p in named if p.exists()),
+            *sorted(p for p in Path(directory).glob(final_name("*")) if p not in named and p.is_file())]
+
+
 def verify(directory: Path, records: list[dict]) -> list[str]:
     """Problems with the files the journal references (missing, wrong size or checksum), and data files
     the journal does not know (a result file it cannot vouch for is never read)."""
     known = {Path(f["file"]).name for _, f in files_of(records)}
     problems = [f"{p}: not in the journal (written by another tool, or the journal was lost)"
-                for p in (Path(directory) / final_name(t) for t in TABLES) if p.exists() and p.name not in known]
+                for p in data_files(directory) if p.name not in known]
     return problems + check_files(directory, records)
 
 

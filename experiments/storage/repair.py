@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from experiments.storage.atomic import atomic_write_bytes
-from experiments.storage.journal import check_files, encode, files_of
-from experiments.storage.layout import JOURNAL, PARTS, TABLES, final_name
+from experiments.storage.journal import check_files, data_files, encode, files_of
+from experiments.storage.layout import JOURNAL, PARTS
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def repair(directory: Path) -> dict[str, Any]:
         else:
             kept.append(rec)
     referenced = {Path(f["file"]).name for _, f in files_of(kept)}
-    for p in [*(d / PARTS).glob("*"), *(d / final_name(t) for t in TABLES)]:
+    for p in [*(d / PARTS).glob("*"), *data_files(d)]:
         if p.is_file() and p.name not in referenced:
             put_aside(p)
     if bad_lines or dropped or (data and not data.endswith(b"\n")):
