@@ -82,17 +82,50 @@ def run(params: dict, seed: int) -> dict:
     return PiggybackModel(rng=seed, collect_steps=False, **params).run()
 
 
-def confirm(params: dict, seed: int) -> tuple[dict, str]:
-    """§13.3 confirmation: the summary of a run to resolution within ``max_steps`` and the final regime of
-    the same seed run twice as long without stopping (the same trajectory, so one run serves both)."""
-    p = {**params, "stop_on_settle": False}
-    model = PiggybackModel(rng=seed, collect_steps=False, **p)
+def confirm(params: dict, seed: int) -> dict:
+    """§13.3 confirmation and §13.5 clock on one run: the long-run regime it resolves within ``max_steps``
+    (``regime``, ``regime_step``: what a run with ``stop_on_settle`` reports), the final regime of the same
+    seed run twice as long without stopping (``final_at_twice``: the same trajectory, so one run serves
+    both), and how long each founding tension took to resolve (``founding``: (months, resolved) pairs)."""
+    model = PiggybackModel(rng=seed, collect_steps=False, record_events=True, **{**params, "stop_on_settle": False})
     horizon = model.max_steps
     model.run(max_steps=2 * horizon)
-    summary = model.summary()
-    if summary["regime_step"] is None or summary["regime_step"] > horizon:
-        summary.update(regime=UNRESOLVED, resolved=False, regime_step=None)
-    return summary, summary["final_regime"]
+    resolved = model.regime_step is not None and model.regime_step <= horizon
+    return {"regime": model.regime if resolved else UNRESOLVED, "regime_step": model.regime_step if resolved else None,
+            "final_at_twice": model.final_regime, "founding": founding_tensions(model.events.columns, model.steps)}
+
+
+
+
+def founding_tensions(events: dict[str, list], end: int) -> list[tuple[int, bool]]:
+    """§13.5 (a): for each contract of the initial population that started in a tension (Q2 or Q4), the months
+    to its resolution, its first path event or its end by exit, and whether it resolved (False: censored, by
+    its SME's departure or the end of the run, at that month)."""
+    start: dict[int, int] = {}
+    out: dict[int, tuple[int, bool]] = {}
+    for step, kind, uid, q, path in zip(events["step"], events["event"], events["contract"], events["quadrant"],
+                                        events["path"]):
+        if kind == "formed" and step == 0 and q in (2, 4):
+            start[uid] = q
+        elif uid in start and uid not in out:
+            if (kind == "quadrant" and path) or kind == "exit":
+                out[uid] = (step, True)
+            elif kind == "departure":
+                out[uid] = (step, False)
+    return [out.get(uid, (end, False)) for uid in start]
+
+
+def km_quantile(times: list[tuple[int, bool]], q: float) -> float | None:
+    """The ``q`` quantile of a time to an event from right-censored observations (Kaplan–Meier): the first
+    time at which the estimated share of events reaches ``q``; None if it never does."""
+    survival, at_risk = 1.0, len(times)
+    for t, done in sorted(times, key=lambda x: (x[0], not x[1])):
+        if done:
+            survival *= 1.0 - 1.0 / at_risk
+            if 1.0 - survival >= q - 1e-12:
+                return float(t)
+        at_risk -= 1
+    return None
 
 
 def traced(seed: int, params: dict | None = None) -> list[np.ndarray]:

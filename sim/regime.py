@@ -205,29 +205,33 @@ def long_run_regime(obs: RegimeObserver, states: np.ndarray, side_steps, step: i
                     coexist_share: float) -> str | None:
     """§13.3 the long-run regime the run is in now, or None (not resolved):
 
-    - ``Q1`` … ``Q4``: that quadrant holds at least ``dominance`` of the contracts over the last window,
-      clear of sampling noise (:func:`decidable`), the last two windows agree (:func:`windows_agree`:
-      the composition is stationary) and no subsidiary is contested;
-    - ``coexistence``: the last ``coexist_windows`` windows agree pairwise, Q1 and Q3 each hold at least
-      ``coexist_share`` of the contracts over them, and no subsidiary changed side in that time (a stable
-      split of locked portfolios).
-    Windows lie after ``obs.start`` (burn-in, or a shock)."""
+    - ``coexistence``: Q1 and Q3 each hold at least ``coexist_share`` of the contracts over the last window,
+      the last ``coexist_windows`` windows agree pairwise (:func:`windows_agree`) and no subsidiary changed
+      side in that time: a stable split of locked portfolios;
+    - ``Q1`` … ``Q4``: that quadrant holds at least ``dominance`` of the contracts over the last window, clear
+      of sampling noise (:func:`decidable`), the last two windows agree (the composition is stationary), no
+      subsidiary is contested, and the population is not a split.
+
+    A split (Q1 and Q3 both at least ``coexist_share``) is judged as coexistence or not yet resolved, never as
+    the quadrant that happens to hold half the contracts: otherwise a stable split of, say, seven Q1 and
+    five Q3 portfolios would be labelled Q1 or coexistence as its composition wanders across one half,
+    and the label would not be confirmed. Windows lie after ``obs.start`` (burn-in, or a shock)."""
     w, n = obs.window, obs.n
     if n - 2 * w < obs.start:
         return None
     a, b = obs.mean(n - 2 * w, n - w), obs.mean(n - w, n)
+    if b[0] >= coexist_share and b[2] >= coexist_share:
+        k = coexist_windows
+        if n - k * w < obs.start or max(side_steps, default=0) > step - k * w:
+            return None
+        means = [obs.mean(n - (j + 1) * w, n - j * w) for j in range(k)]
+        if all(windows_agree(old[:4], new[:4], 0.5 * (old[4] + new[4]), obs.tolerance, obs.z)
+               for new, old in itertools.pairwise(means)):
+            return COEXISTENCE
+        return None
     top = int(np.argmax(b[:4]))
     if (b[top] >= obs.dominance and not (states == CONTESTED).any()
             and windows_agree(a[:4], b[:4], 0.5 * (a[4] + b[4]), obs.tolerance, obs.z)
             and decidable(b[:4], b[4], obs.dominance, obs.tolerance, obs.regime_z)):
         return QUADRANTS[top]
-    k = coexist_windows
-    if n - k * w < obs.start or max(side_steps, default=0) > step - k * w:
-        return None
-    means = [obs.mean(n - (j + 1) * w, n - j * w) for j in range(k)]
-    if all(windows_agree(old[:4], new[:4], 0.5 * (old[4] + new[4]), obs.tolerance, obs.z)
-           for new, old in itertools.pairwise(means)):
-        whole = obs.mean(n - k * w, n)
-        if whole[0] >= coexist_share and whole[2] >= coexist_share:
-            return COEXISTENCE
     return None

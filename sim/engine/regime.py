@@ -215,14 +215,30 @@ def states(S, P, Q, step):
 
 @jit
 def long_run_regime(S, P, Q, step):
-    """§13.3 ``long_run_regime``: a quadrant (0–3) holding at least ``dominance`` of the contracts, clear of
-    noise, stationary, no subsidiary contested; or coexistence (``coexist_windows`` windows agreeing
-    pairwise, no side changed in that time, Q1 and Q3 each at least ``coexist_share``); else -1."""
+    """§13.3 ``long_run_regime``: coexistence if Q1 and Q3 each hold at least ``coexist_share`` over the last
+    window, the last ``coexist_windows`` windows agree pairwise and no side changed in that time; a split that
+    is not yet that stays unresolved (-1), never the quadrant holding half the contracts. Otherwise a quadrant
+    (0–3) holding at least ``dominance`` of the contracts, clear of noise, stationary, no subsidiary
+    contested; else -1."""
     C, cum = S.rec.C, S.obs.cum
     w, n, start = Q[SETTLE_WINDOW], C[C_OBS_N], C[C_OBS_START]
     if n - 2 * w < start:
         return -1
     a, b = mean(cum, n - 2 * w, n - w), mean(cum, n - w, n)
+    if b[0] >= P[COEXIST_SHARE] and b[2] >= P[COEXIST_SHARE]:
+        k = Q[COEXIST_WINDOWS]
+        last_side = 0
+        for sub in range(S.subs.side_step.shape[0]):
+            last_side = py_max(last_side, S.subs.side_step[sub])
+        if n - k * w < start or last_side > step - k * w:
+            return -1
+        new = b
+        for j in range(1, k):
+            old = mean(cum, n - (j + 1) * w, n - j * w)
+            if not windows_agree(old, new, 0.5 * (old[4] + new[4]), P[SETTLE_TOLERANCE], P[SETTLE_Z]):
+                return -1
+            new = old
+        return R_COEXISTENCE
     top = first_max(b)
     if b[top] >= P[DOMINANCE]:
         contested = False
@@ -233,21 +249,6 @@ def long_run_regime(S, P, Q, step):
         if (not contested and windows_agree(a, b, 0.5 * (a[4] + b[4]), P[SETTLE_TOLERANCE], P[SETTLE_Z])
                 and decidable(b, b[4], P[DOMINANCE], P[SETTLE_TOLERANCE], P[REGIME_Z])):
             return top
-    k = Q[COEXIST_WINDOWS]
-    last_side = 0
-    for sub in range(S.subs.side_step.shape[0]):
-        last_side = py_max(last_side, S.subs.side_step[sub])
-    if n - k * w < start or last_side > step - k * w:
-        return -1
-    new = mean(cum, n - w, n)
-    for j in range(1, k):
-        old = mean(cum, n - (j + 1) * w, n - j * w)
-        if not windows_agree(old, new, 0.5 * (old[4] + new[4]), P[SETTLE_TOLERANCE], P[SETTLE_Z]):
-            return -1
-        new = old
-    whole = mean(cum, n - k * w, n)
-    if whole[0] >= P[COEXIST_SHARE] and whole[2] >= P[COEXIST_SHARE]:
-        return R_COEXISTENCE
     return -1
 
 

@@ -162,3 +162,12 @@ def test_coexistence_is_a_stable_split_over_several_windows_without_a_side_chang
     assert long_run_regime(o, states, [0, 1, 0], 6, 3, 0.2) is None  # a side changed in the last 3 windows
     assert long_run_regime(o, states, [0, 0, 0], 6, 3, 0.5) is None  # Q1 and Q3 below coexist_share
     assert long_run_regime(_observer(split[:5]), states, [0, 0, 0], 5, 3, 0.2) is None  # 3 windows needed
+
+
+def test_a_split_is_named_coexistence_never_the_quadrant_that_holds_half():
+    """A stable 60/30 split of Q1 and Q3 portfolios: not Q1 after two windows, coexistence after three."""
+    split = [[0.6, 0.05, 0.3, 0.05]] * 6
+    locked = np.array([0, 0, 2])
+    assert long_run_regime(_observer(split[:4]), locked, [0, 0, 0], 4, 3, 0.2) is None
+    assert long_run_regime(_observer(split), locked, [0, 0, 0], 6, 3, 0.2) == "coexistence"
+    assert long_run_regime(_observer(split), locked, [0, 0, 0], 6, 3, 0.35) == "Q1"  # Q3 below coexist_share
