@@ -49,6 +49,7 @@ def _facts(m: dict) -> str:
         ("code", f"commit {git.get('commit')}" + (" <span class='warn'>(uncommitted changes)</span>" if dirty
                                                   else " (clean)" if dirty is False else "")),
         ("model", f"{m.get('model')} (fingerprint {m.get('model_fingerprint')})"),
+        ("engine", ", ".join(f"{k} {v}" for k, v in (m.get("engine") or {"engine": "not recorded"}).items())),
         ("software", ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items() if k != "platform")),
         ("finished", str(m.get("finished"))),
     ]

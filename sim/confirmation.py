@@ -23,6 +23,14 @@ OUTCOMES = (
 )
 
 
+def engine_used() -> dict[str, Any]:
+    """For manifests: these runs are the Mesa model's (:func:`sim.patterns.confirm` steps a
+    :class:`sim.model.PiggybackModel`, whose event log it reads)."""
+    import mesa
+
+    return {"engine": "mesa", "mesa": mesa.__version__}
+
+
 def run(params: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
     """The confirmation summary of one run (see the module)."""
     rec = confirm(params or {}, seed)

@@ -360,6 +360,25 @@ def compiled_engine_usable() -> bool:
     return True
 
 
+def engine_used(engine: str = "compiled") -> dict[str, Any]:
+    """Which engine :func:`run` with ``engine`` runs in this process, for manifests: ``{"engine": "compiled",
+    "numba": version}`` or ``{"engine": "mesa", "mesa": version}``, the latter with ``"fallback"`` (why) when
+    the compiled engine was asked for and could not be used. The experiment runner records it beside each
+    session (:mod:`experiments.definition.models` looks for ``engine_used`` beside a model's ``run``)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}; valid: {', '.join(ENGINES)}")
+    if engine == "compiled" and compiled_engine_usable():
+        import numba
+
+        return {"engine": "compiled", "numba": numba.__version__}
+    out: dict[str, Any] = {"engine": "mesa", "mesa": mesa.__version__}
+    if engine == "compiled":
+        from sim import engine as compiled
+
+        out["fallback"] = compiled.unavailable() or "the mirror map reports a change (sim.steps.mirrors)"
+    return out
+
+
 def run(params: dict[str, Any] | None = None, seed: int | None = None, tables=(),
         engine: str = "compiled") -> dict[str, Any]:
     """Build a model with ``params`` and seed ``seed``, run it, return its summary.

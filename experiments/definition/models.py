@@ -17,6 +17,9 @@ package's other modules named below; all but the parameter table are optional:
 - ``DERIVED`` and ``derived(columns)``: metrics computed from a table of summaries (name -> (keys it
   needs, function, meaning); ``derived`` returns those it has the keys for).
 - ``EVENT_COLUMNS``: the columns of the event log.
+- ``engine_used()`` (only in the model's own module, beside ``run``): a dict saying what computes the runs in
+  this process (for :mod:`sim.model`, ``{"engine": "compiled", "numba": "0.68.1"}`` or ``{"engine": "mesa",
+  ...}``); the manifest records it for each session. A model that declares none is recorded as such.
 - Extra tables: a model whose ``run`` accepts a keyword ``tables`` returns, when asked (e.g.
   ``tables=("steps", "events")``), a summary dict with a ``"tables"`` entry mapping each table name
   to a list of row dicts. ``TABLES`` beside ``run`` (optional) names the tables it can make (e.g.
@@ -55,6 +58,11 @@ class ModelInfo:
     derived_names: tuple[str, ...] = ()
     event_columns: tuple[str, ...] = ()
     tables: tuple[str, ...] | None = None  # the extra tables run() can make (None: not declared)
+    engine_used: Callable[[], dict] | None = None  # what computes the runs (the manifest records it)
+
+    def engine(self) -> dict[str, Any] | None:
+        """What computes this model's runs in this process (its ``engine_used()``), or None if not declared."""
+        return dict(self.engine_used()) if self.engine_used is not None else None
 
     def validate(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The full parameter set (defaults updated by ``overrides``), each value checked."""
@@ -123,6 +131,7 @@ def info(spec: str = DEFAULT_MODEL) -> ModelInfo:
         event_columns=tuple(getattr(_where(module, package, "EVENT_COLUMNS", ("observe",)), "EVENT_COLUMNS", None)
                             or ()),
         tables=tuple(module.TABLES) if isinstance(getattr(module, "TABLES", None), (tuple, list)) else None,
+        engine_used=getattr(module, "engine_used", None) if callable(getattr(module, "engine_used", None)) else None,
     )
 
 

@@ -151,6 +151,7 @@ def _manifest_base(p: Plan, exp: Experiment, design, old: dict | None, started: 
         "design_key": exp.design_key(),
         "model": exp.model,
         "model_fingerprint": provenance.model_fingerprint(exp.model),
+        "engine": exp.model_info.engine(),  # e.g. {"engine": "compiled", "numba": ...}; None: not declared
         "root_entropy": exp.entropy,
         "seeding": seeds.RULE,
         "parameters": exp.full_parameters(),
@@ -173,7 +174,7 @@ def _run(p, exp, design, st, outcome, old, target, executor, progress, commit_se
     def write_manifest(status: str) -> None:
         done = int((outcome != NOT_DONE).sum())
         session = {"started": started, "finished": None if status == "running" else provenance.now(),
-                   "status": status, "executor": executor.name, "workers": executor.workers, "runs": result.ran,
+                   "status": status, "engine": base["engine"], "executor": executor.name, "workers": executor.workers, "runs": result.ran,
                    "skipped": result.skipped, "failures": result.failed, "chunks": result.chunks,
                    "wall_seconds": round(time.perf_counter() - t0, 3), "run_seconds": round(result.run_seconds, 3)}
         failed = _unresolved_failures(st, outcome)

@@ -232,3 +232,19 @@ def test_model_fingerprint_does_not_depend_on_what_else_was_imported():
     assert {"sim", "sim.model", "sim.engine.schedule", "sim.agents", "sim.population", "sim.rules.trust"} <= set(names)
     assert not {"sim.palette", "sim.dashboard.app", "sim.dashboard.figures"} & set(names)
     assert [n for n, _ in provenance.model_modules("experiments.engine.trivial")] == ["experiments.engine.trivial"]
+
+
+def test_the_manifest_records_the_engine_that_computed_the_runs(tmp_path):
+    """sim.model:run declares ``engine_used`` (compiled with Numba's version, or mesa and why): the manifest
+    records it, and each session too (a resume elsewhere may run the other engine); a model that declares
+    nothing is recorded as None."""
+    import sim.model
+
+    toml = tiny_toml(tmp_path)
+    engine.run_experiment(pipeline.experiment(str(toml)), engine.SerialExecutor(), out=tmp_path / "e", progress=False)
+    manifest = storage.read_json(tmp_path / "e" / storage.MANIFEST)
+    assert manifest["engine"] == sim.model.engine_used() == models.info().engine()
+    assert manifest["engine"]["engine"] in ("compiled", "mesa")
+    assert [s["engine"] for s in manifest["sessions"]] == [manifest["engine"]]
+    assert models.info("experiments.engine.trivial:run").engine() is None
+    assert sim.model.engine_used("mesa")["engine"] == "mesa" and "fallback" not in sim.model.engine_used("mesa")
