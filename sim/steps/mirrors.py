@@ -187,8 +187,9 @@ class _PlainFStrings(ast.NodeTransformer):
     """f-strings as calls (``f"a{x!r}"`` → ``__f__('a', __v__(x, 114, None))``): Python 3.12 unparses them with
     other quotes than 3.11 (PEP 701), and a hash must not depend on the interpreter."""
 
-    def visit_JoinedStr(self, node):
-        return ast.Call(ast.Name("__f__", ast.Load()), [self.visit(v) for v in node.values], [])
+    def visit_JoinedStr(self, node):  # 3.12 ends a nested format spec with an empty constant, 3.11 does not
+        values = [v for v in node.values if not (isinstance(v, ast.Constant) and v.value == "")]
+        return ast.Call(ast.Name("__f__", ast.Load()), [self.visit(v) for v in values], [])
 
     def visit_FormattedValue(self, node):
         spec = self.visit(node.format_spec) if node.format_spec else ast.Constant(None)
