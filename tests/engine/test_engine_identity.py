@@ -38,3 +38,24 @@ def test_the_engine_gives_the_recorded_bytes(name):
     assert recorder.canonical(got["summary"]) == recorder.canonical(case["summary"]), [
         k for k in case["summary"] if got["summary"].get(k) != case["summary"][k]]
     assert got["tables"] == case["tables"]
+
+
+VERSION2 = json.loads((ROOT / "tests" / "data" / "version2.json").read_text())["by_python"].get(
+    "{}.{}".format(*sys.version_info[:2]), {})
+VERSION2_RUNS = sorted(name for name, case in VERSION2.items() if case["kind"] == "run")
+
+
+def test_the_version_2_record_has_run_cases_for_this_interpreter():
+    assert VERSION2_RUNS, f"no version-2 run cases recorded for Python {sys.version_info[:2]}"
+
+
+@pytest.mark.parametrize("name", VERSION2_RUNS)
+def test_a_side_band_of_zero_restores_version_2_through_the_engine(name):
+    """MODEL.md §13.1 through the compiled engine: with ``side_band`` 0 its runs give version 2's summary keys
+    (``tests/model/test_identity.py`` holds the Mesa model to the same record, its ``collect`` cases too)."""
+    case = VERSION2[name]
+    got = recorder.record_case({**case["params"], "side_band": 0.0}, case["seed"], "run", case["options"],
+                               run=sim.engine.run)
+    old = {k: got["summary"].get(k) for k in case["summary"]}
+    assert recorder.canonical(old) == recorder.canonical(case["summary"]), [
+        k for k in case["summary"] if old[k] != case["summary"][k]]
