@@ -176,3 +176,41 @@ def test_the_engines_constants_are_the_models():
     assert population.BELOW_HALF == BELOW_HALF
     assert set(SUMMARY_KEYS) <= set(api.run({"max_steps": 2}, 1))
     assert layout.REGIME_WORDS[: 5] == ("Q1", "Q2", "Q3", "Q4", "mixed")
+
+
+SPLIT, DOMINANT = [0.6, 0.05, 0.3, 0.05], [0.8, 0.15, 0.05, 0.0]
+
+
+@pytest.mark.parametrize(("rows", "share", "side", "contested"), [
+    ([SPLIT] * 4, 0.2, 0, False),  # a split after two windows: not yet resolved, never Q1 (Q1 holds half)
+    ([SPLIT] * 6, 0.2, 0, False),  # after three: coexistence
+    ([SPLIT] * 6, 0.35, 0, False),  # Q3 below coexist_share: not a split, so Q1
+    ([SPLIT] * 6, 0.2, 5, False),  # a side changed within the last three windows: unresolved
+    ([[0.6, 0.4, 0, 0]] * 2 + [SPLIT] * 4, 0.2, 0, False),  # windows that disagree: unresolved
+    ([DOMINANT] * 4, 0.2, 0, False),  # Q1
+    ([DOMINANT] * 4, 0.2, 0, True),  # ... unless a subsidiary is contested
+])
+def test_the_long_run_regime_is_the_references_on_a_split(rows, share, side, contested):
+    """§13.3 with the coexistence precedence: the engine's ``long_run_regime`` and the reference's on the same
+    synthetic share history (windows of 2 steps, 100 contracts a step), subsidiary states and side changes."""
+    from sim.regime import CONTESTED, RegimeObserver, long_run_regime
+
+    p = {**defaults(), "settle_window": 2, "settle_tolerance": 0.05, "settle_z": 0.0, "regime_z": 0.0,
+         "dominance": 0.5, "burn_in": 0, "coexist_windows": 3, "coexist_share": share}
+    e = api.Engine(p, 1)
+    o = RegimeObserver(burn_in=0, window=2, tolerance=0.05, z=0.0, dominance=0.5, capacity=50, regime_z=0.0)
+    for shares in rows:
+        o.record(shares, 100)
+    n = len(rows)
+    e.state.obs.cum[: n + 1] = o.cum[: n + 1]
+    e.state.rec.C[layout.C_OBS_N], e.state.rec.C[layout.C_OBS_START] = n, 0
+    states = e.state.obs.states
+    states[:] = [(0, 2)[i % 2] for i in range(len(states))]
+    if contested:
+        states[0] = CONTESTED
+    sides = e.state.subs.side_step
+    sides[:] = 0
+    sides[0] = side
+    want = long_run_regime(o, states.copy(), sides.tolist(), n, 3, share)
+    got = regime.long_run_regime(e.ref, e.P, e.Q, n)
+    assert (layout.REGIME_WORDS[got] if got >= 0 else None) == want
