@@ -6,7 +6,9 @@
 
 1. ``step``: µs per contract-step, ``v2-pre-speed`` (commit 2d5a21e, checked out in a temporary git worktree,
    the Mesa model with its fast step) against this tree's compiled engine and, for contrast, this tree's
-   Mesa model, each at its own defaults and at 240 SMEs, 500 steps without stopping; each version in its
+   Mesa model, each at its own defaults and at 240 SMEs, 500 steps without stopping (the compiled engine
+   timed as ``sim.engine.run`` runs it, parameters to summary, and, for contrast, stepped month by month
+   from Python by :class:`sim.engine.api.Engine`); each version in its
    own fresh interpreter, rounds alternating, medians. The models differ (version 3's measurement since),
    so runs are not compared result for result: time is divided by the contract-steps each simulated
    (target: ≥ 10× ``v2-pre-speed``).
@@ -62,16 +64,26 @@ kind, seeds = job["engine"], job["seeds"]
 
 def one(over, seed):
     params = {**over, "stop_on_settle": False, "max_steps": 500}
-    if kind == "compiled":
-        from sim.engine import api
+    if kind == "compiled":  # what sim.engine.api.run does, timed whole: parameters, arrays, run, summary
+        from sim.engine import api, layout, results, schedule, state, structs
+        from sim.params import validate
+        t0 = time.perf_counter()
+        p = validate(params)
+        P, Q, H = layout.pack(p)
+        S = state.allocate(Q, H, 0)
+        schedule.run(structs.attach(S), P, Q, H, api.generator(seed))
+        results.summary(S, Q, H, seed)
+        dt = time.perf_counter() - t0
+        n = int(S.rec.C[layout.C_OBS_N])
+        return dt, float(np.diff(S.obs.cum[: n + 1], axis=0)[:, 4].sum())
+    if kind == "stepped":  # the same, stepped month by month from Python (sim.engine.api.Engine)
+        from sim.engine import api, layout
         e = api.Engine(params, seed)
         t0 = time.perf_counter()
         e.run()
         dt = time.perf_counter() - t0
-        from sim.engine import layout
         n = int(e.state.rec.C[layout.C_OBS_N])
-        contract_steps = float(np.diff(e.state.obs.cum[: n + 1], axis=0)[:, 4].sum())
-        return dt, contract_steps
+        return dt, float(np.diff(e.state.obs.cum[: n + 1], axis=0)[:, 4].sum())
     from sim.model import PiggybackModel
     m = PiggybackModel(rng=seed, collect_steps=False, **params)
     t0 = time.perf_counter()
@@ -102,7 +114,8 @@ def per_contract_step(seeds: int, rounds: int, log=print) -> dict:
     samples: dict[str, dict[str, list[float]]] = {}
     per_step: dict[str, dict] = {}
     with Worktree(V2_PRE_SPEED) as tree:
-        versions = {"v2-pre-speed": (tree, "old"), "compiled": (ROOT, "compiled"), "mesa": (ROOT, "mesa")}
+        versions = {"v2-pre-speed": (tree, "old"), "compiled": (ROOT, "compiled"), "mesa": (ROOT, "mesa"),
+                    "stepped": (ROOT, "stepped")}
         for rnd in range(rounds):
             order = list(versions) if rnd % 2 == 0 else list(versions)[::-1]
             for v in order:
@@ -115,14 +128,17 @@ def per_contract_step(seeds: int, rounds: int, log=print) -> dict:
     us = {v: {k: statistics.median(x) for k, x in d.items()} for v, d in samples.items()}
     ratio = {k: us["v2-pre-speed"][k] / us["compiled"][k] for k in STEP_SETS}
     ratio_mesa = {k: us["mesa"][k] / us["compiled"][k] for k in STEP_SETS}
+    ratio_stepped = {k: us["stepped"][k] / us["compiled"][k] for k in STEP_SETS}
     for k in STEP_SETS:
         log(f"  {k:9} µs per contract-step: v2-pre-speed {us['v2-pre-speed'][k]:.3f} "
             f"({per_step['v2-pre-speed'][k]:.0f} contracts a step), Mesa model now {us['mesa'][k]:.3f}, compiled "
             f"{us['compiled'][k]:.3f} ({per_step['compiled'][k]:.0f} contracts a step): "
-            f"v2-pre-speed / compiled {ratio[k]:.1f}×, Mesa / compiled {ratio_mesa[k]:.1f}× (target ≥ 10×)")
+            f"v2-pre-speed / compiled {ratio[k]:.1f}× (target ≥ 10×), Mesa / compiled {ratio_mesa[k]:.1f}×; "
+            f"stepped month by month from Python {us['stepped'][k]:.3f} ({ratio_stepped[k]:.1f}× the whole run)")
     return {"before": label(V2_PRE_SPEED), "before_commit": V2_PRE_SPEED, "seeds": seeds, "rounds": rounds,
             "steps": 500, "sets": STEP_SETS, "us_per_contract_step": us, "contracts_per_step": per_step,
-            "samples": samples, "ratio_v2_pre_speed_over_compiled": ratio, "ratio_mesa_over_compiled": ratio_mesa}
+            "samples": samples, "ratio_v2_pre_speed_over_compiled": ratio, "ratio_mesa_over_compiled": ratio_mesa,
+            "ratio_stepped_over_compiled": ratio_stepped}
 
 
 def runner_vs_batch_run(replicates: int, log=print) -> dict:

@@ -341,6 +341,9 @@ class PiggybackModel(mesa.Model):
 
 TABLES = ("steps", "events", "timeline")
 ENGINES = ("compiled", "mesa")
+# modules the experiment runner's process pool imports once in its fork server: the compiled engine's
+# machine code, loaded there, is then shared by every (recycled) worker
+PRELOAD = ("sim.preload",)
 
 
 @functools.cache

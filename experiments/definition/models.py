@@ -20,6 +20,8 @@ package's other modules named below; all but the parameter table are optional:
 - ``engine_used()`` (only in the model's own module, beside ``run``): a dict saying what computes the runs in
   this process (for :mod:`sim.model`, ``{"engine": "compiled", "numba": "0.68.1"}`` or ``{"engine": "mesa",
   ...}``); the manifest records it for each session. A model that declares none is recorded as such.
+- ``PRELOAD`` (only in the model's own module): names of modules the process pool imports once in its fork
+  server, before workers fork from it (for :mod:`sim.model`, the module that loads the compiled engine).
 - Extra tables: a model whose ``run`` accepts a keyword ``tables`` returns, when asked (e.g.
   ``tables=("steps", "events")``), a summary dict with a ``"tables"`` entry mapping each table name
   to a list of row dicts. ``TABLES`` beside ``run`` (optional) names the tables it can make (e.g.

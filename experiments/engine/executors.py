@@ -63,6 +63,24 @@ class SerialExecutor:
         pass
 
 
+def _with_declared(*modules: str) -> list[str]:
+    """``modules`` and, after each, the modules it declares in ``PRELOAD`` (e.g. ``sim.model``'s compiled
+    engine, loaded once in the fork server instead of in every recycled worker); a module that cannot be
+    imported here is left for the workers to report."""
+    import importlib
+
+    out: list[str] = []
+    for name in modules:
+        out.append(name)
+        try:
+            declared = getattr(importlib.import_module(name), "PRELOAD", ())
+        except Exception:  # a bad model definition is reported by the runner, not here
+            continue
+        if isinstance(declared, (tuple, list)):
+            out += [d for d in declared if isinstance(d, str)]
+    return out
+
+
 class PoolExecutor:
     name = "pool"
 
@@ -74,7 +92,7 @@ class PoolExecutor:
         if self.method == "forkserver":
             # import the runner and the model once in the server; recycled workers fork from it
             default = models.DEFAULT_MODEL.partition(":")[0]
-            ctx.set_forkserver_preload(list(dict.fromkeys([worker.__name__, default, *preload])))
+            ctx.set_forkserver_preload(list(dict.fromkeys([worker.__name__, *_with_declared(default, *preload)])))
         self.pool = ctx.Pool(self.workers, maxtasksperchild=recycle)
 
     def submit(self, fn, arg):
