@@ -174,7 +174,8 @@ def _run(p, exp, design, st, outcome, old, target, executor, progress, commit_se
     def write_manifest(status: str) -> None:
         done = int((outcome != NOT_DONE).sum())
         session = {"started": started, "finished": None if status == "running" else provenance.now(),
-                   "status": status, "engine": base["engine"], "executor": executor.name, "workers": executor.workers, "runs": result.ran,
+                   "status": status, "engine": base["engine"], "executor": executor.name,
+                   "workers": executor.workers, "runs": result.ran,
                    "skipped": result.skipped, "failures": result.failed, "chunks": result.chunks,
                    "wall_seconds": round(time.perf_counter() - t0, 3), "run_seconds": round(result.run_seconds, 3)}
         failed = _unresolved_failures(st, outcome)
