@@ -8,7 +8,17 @@ import json
 import sys
 import time
 
-from sim.params import PARAMS, check_size, defaults, markdown_table, parse_assignment, short, validate
+from sim.params import (
+    PARAMS,
+    SECONDS_PER_CONTRACT_STEP,
+    SECONDS_PER_CONTRACT_STEP_COMPILED,
+    check_size,
+    defaults,
+    markdown_table,
+    parse_assignment,
+    short,
+    validate,
+)
 
 ESTIMATE_ABOVE = 20  # seconds: a run estimated to take longer says so on stderr before it starts
 
@@ -70,11 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.max_steps is not None:
             overrides["max_steps"] = args.max_steps
         params = validate(overrides)
-        # the estimate is the Mesa model's cost (an upper bound: the compiled engine is many times faster)
-        estimate = check_size(params, 60.0 * args.max_minutes)
+        from sim.model import compiled_engine_usable, run  # after validation: keeps errors fast
+
+        compiled = args.engine == "compiled" and compiled_engine_usable()
+        rate = SECONDS_PER_CONTRACT_STEP_COMPILED if compiled else SECONDS_PER_CONTRACT_STEP
+        estimate = check_size(params, 60.0 * args.max_minutes, rate)  # an upper bound for the engine that runs
         if estimate > ESTIMATE_ABOVE:
             sys.stderr.write(f"python -m sim: this run may take up to {estimate / 60:.0f} min; Ctrl-C stops it\n")
-        from sim.model import compiled_engine_usable, run  # after validation: keeps errors fast
 
         t0 = time.perf_counter()
         summary = run(overrides, args.seed, engine=args.engine)
@@ -95,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         if key.startswith("path_") and key.count("_") == 2 and not value:
             continue  # omit zero path-by-action counts
         print(f"  {key:22} {value:.4f}" if isinstance(value, float) else f"  {key:22} {value}")
-    engine = args.engine if args.engine == "mesa" or compiled_engine_usable() else "mesa (fallback)"
+    engine = "compiled" if compiled else "mesa" if args.engine == "mesa" else "mesa (fallback)"
     print(f"  ({elapsed:.2f} s, {engine} engine)")
     return 0
 

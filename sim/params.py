@@ -420,6 +420,8 @@ def unknown(name: Any) -> ParameterError:
 # step at defaults takes about 3 µs per contract-step on the project's 2-core machine (docs/PERFORMANCE.md);
 # estimates quote it rounded up, so they err on the long side.
 SECONDS_PER_CONTRACT_STEP = 5e-6
+# the compiled engine (sim.engine): 0.2–1.0 µs per contract-step measured under load (docs/PERFORMANCE.md)
+SECONDS_PER_CONTRACT_STEP_COMPILED = 1e-6
 MAX_AGENTS = 2_000_000  # subsidiaries × niches (the free-slot index) plus SME-market slots: memory, not time
 
 
@@ -431,15 +433,18 @@ def run_size(params: dict[str, Any]) -> tuple[int, int]:
     return subs * params["n_niches"] + slots, min(slots, subs * params["n_niches"]) * params["max_steps"]
 
 
-def check_size(params: dict[str, Any], max_seconds: float | None = None) -> float:
+def check_size(params: dict[str, Any], max_seconds: float | None = None,
+               per_contract_step: float = SECONDS_PER_CONTRACT_STEP) -> float:
     """Refuse a run too large to build (:data:`MAX_AGENTS`) or, with ``max_seconds``, estimated to take longer;
-    return the estimated seconds (an upper bound) otherwise. Raises :class:`ParameterError` naming the sizes."""
+    return the estimated seconds (an upper bound) otherwise. Raises :class:`ParameterError` naming the sizes.
+    ``per_contract_step``: the cost of the engine that will run it (default the Mesa model's;
+    :data:`SECONDS_PER_CONTRACT_STEP_COMPILED` for the compiled engine)."""
     agents, work = run_size(params)
     if agents > MAX_AGENTS:
         raise ParameterError("n_smes", params["n_smes"], f"a population of at most {MAX_AGENTS:,} slots",
                              f"population too large for one run: {agents:,} partner slots (n_mnes × n_markets × "
                              f"n_niches + n_smes × contracts_per_sme); valid: at most {MAX_AGENTS:,}")
-    seconds = work * SECONDS_PER_CONTRACT_STEP
+    seconds = work * per_contract_step
     if max_seconds is not None and seconds > max_seconds:
         raise ParameterError("max_steps", params["max_steps"], f"a run estimated under {max_seconds:,.0f} s",
                              f"run estimated to take up to {_duration(seconds)} ({work:,} contract-steps: "
