@@ -24,16 +24,28 @@ OUTCOMES = (
 
 
 def engine_used() -> dict[str, Any]:
-    """For manifests: these runs are the Mesa model's (:func:`sim.patterns.confirm` steps a
-    :class:`sim.model.PiggybackModel`, whose event log it reads)."""
-    import mesa
+    """For manifests: the engine :func:`run` uses in this process (:func:`sim.model.engine_used`)."""
+    from sim.model import engine_used as used
 
-    return {"engine": "mesa", "mesa": mesa.__version__}
+    return used()
 
 
 def run(params: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
-    """The confirmation summary of one run (see the module)."""
-    rec = confirm(params or {}, seed)
+    """The confirmation summary of one run (see the module): by the compiled engine where
+    :func:`sim.model.run` would use it (the same run, twice as long, without stopping), else by the Mesa
+    model (:func:`sim.patterns.confirm`); the two agree run for run (``tests/engine``)."""
+    from sim.model import compiled_engine_usable
+    from sim.model import run as model_run
+    from sim.params import validate
+
+    if compiled_engine_usable():
+        horizon = validate(params or {})["max_steps"]
+        s = model_run({**(params or {}), "stop_on_settle": False, "max_steps": 2 * horizon}, seed)
+        resolved = s["regime_step"] is not None and s["regime_step"] <= horizon
+        rec = {"regime": s["regime"] if resolved else UNRESOLVED, "final_at_twice": s["final_regime"],
+               "regime_step": s["regime_step"] if resolved else None}
+    else:
+        rec = confirm(params or {}, seed)
     unresolved = rec["regime"] == UNRESOLVED
     agree = not unresolved and rec["regime"] == rec["final_at_twice"]
     return {"confirmed": UNRESOLVED if unresolved else (AGREE if agree else DISAGREE), "regime": rec["regime"],

@@ -214,3 +214,17 @@ def test_the_long_run_regime_is_the_references_on_a_split(rows, share, side, con
     want = long_run_regime(o, states.copy(), sides.tolist(), n, 3, share)
     got = regime.long_run_regime(e.ref, e.P, e.Q, n)
     assert (layout.REGIME_WORDS[got] if got >= 0 else None) == want
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_confirmation_model_gives_the_mesa_models_answer(seed):
+    """``sim.confirmation:run`` by the compiled engine (one run to twice the horizon) against
+    :func:`sim.patterns.confirm` (the Mesa model run on past its ``max_steps``): the same record."""
+    from sim import confirmation
+    from sim.patterns import confirm
+
+    params = {"n_smes": 30, "max_steps": 120, "burn_in": 20, "settle_window": 20, "initial_quadrant": "Q1"}
+    got = confirmation.run(params, seed)
+    want = confirm(params, seed)
+    assert (got["regime"], got["regime_step"], got["final_at_twice"]) == (
+        want["regime"], want["regime_step"], want["final_at_twice"])
