@@ -68,7 +68,7 @@ def scenarios() -> dict[str, tuple[dict, int]]:
         for v in levels:
             s[f"{q}_{name}_{v}"] = ({"initial_quadrant": q, **fixed, name: v}, REPLICATES)
     for h in ("loyalty", "exit_threat"):  # pattern 13: the documented case, 100 runs each
-        s[f"Q2_hypothesis_{h}"] = ({"initial_quadrant": "Q2", "voice_hypothesis": h, "n_mnes": 1}, 2 * REPLICATES)
+        s[f"Q2_hypothesis_{h}"] = ({"initial_quadrant": "Q2", "voice_hypothesis": h, "n_mnes": 8}, 2 * REPLICATES)
     for q in ("Q1", "Q3"):  # patterns 14 and 15
         for e in HYSTERESIS:
             s[f"hysteresis_{q}_{e}"] = ({"initial_quadrant": q, "ecosystem": e}, REPLICATES)
