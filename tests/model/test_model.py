@@ -69,7 +69,7 @@ def test_stopping_does_not_change_the_trajectory_up_to_settlement():
     assert s1["settled"]
     full = PiggybackModel(rng=21, stop_on_settle=False)
     s2 = full.run()
-    assert s2["steps"] == 500 and s2["settle_step"] == s1["settle_step"] and s2["quadrant"] == s1["quadrant"]
+    assert s2["steps"] == full.max_steps and s2["settle_step"] == s1["settle_step"] and s2["quadrant"] == s1["quadrant"]
     df1 = stop.datacollector.get_model_vars_dataframe()
     df2 = full.datacollector.get_model_vars_dataframe().iloc[: len(df1)]
     cols = ["share_Q1", "share_Q2", "share_Q3", "share_Q4", "mean_trust", "exits", "voices"]

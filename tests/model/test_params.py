@@ -33,7 +33,7 @@ def _same(default, written: str) -> bool:
         return str(default) == written
     if isinstance(default, str):
         return default == written
-    return float(default) == float(written)
+    return float(default) == float(written.replace("−", "-"))  # the record writes a typographic minus
 
 
 def test_every_specified_parameter_is_in_the_table():
