@@ -21,8 +21,8 @@ import solara
 from sim.dashboard import controls as ui
 from sim.dashboard import intro
 from sim.dashboard.docs import DocPage
-from sim.dashboard.panels import Charts, KeepCard, PendingBar, RunCard, ShockCard, StatusPanel
-from sim.dashboard.session import DashboardModel, Session
+from sim.dashboard.panels import Island, KeepCard, PendingBar, RunCard, ShockCard, Views
+from sim.dashboard.session import DashboardModel, Gate, Session
 
 __all__ = ["TITLE", "DashboardModel", "Page", "Layout", "render_headless"]
 
@@ -83,10 +83,11 @@ def use_session(query: str | None = None) -> Session:
     playing = solara.use_reactive(False)
     error = solara.use_reactive(None)
     notice = solara.use_reactive(None)
+    gate = solara.use_reactive(Gate(True, False))
 
     def create() -> Session:
         render_context = reacton.core.get_render_context(required=False)
-        session = Session(model, controls, frame, playing, error, notice, render_context)
+        session = Session(model, controls, frame, playing, error, notice, gate, render_context)
         session.restore(query)
         if frame.peek() is None:
             session.publish()
@@ -119,13 +120,12 @@ def Dashboard(session: Session):
                 with solara.Card("Run"):
                     RunCard(session)
             with solara.Div(classes=["pb-views"]):
-                StatusPanel(session)
-                Charts(session)
+                Island(Views, session)
             with solara.Div(classes=["pb-side"]):
                 with solara.Card("Shock"):
                     ShockCard(session)
                 with solara.Card("Keep"):
-                    KeepCard(session)
+                    Island(KeepCard, session)
                 with solara.Card("Model parameters"):
                     ui.ParameterPanel(session.controls, session.model.value, session.defaults)
         solara.HTML(tag="div", unsafe_innerHTML=intro.glossary_html(), classes=["pb-glossary-card"])

@@ -104,6 +104,7 @@ class Frame:
     n_smes: int
     p: dict[str, Any]  # the model's parameters
     paths: dict[str, dict[str, int]]
+    number: int = 0  # frames shown by the session so far (the page answers which one it has painted)
     charts: dict[str, dict[str, list[dict]]] = field(default_factory=dict)  # chart -> dataset -> rows
     data: dict[str, str] = field(default_factory=dict)  # chart -> its datasets as JSON text (what the page sends)
 

@@ -1,6 +1,8 @@
 """The page's panels: running the model, shocks, keeping what is seen, the status lines and the charts.
 
-Each panel reads the session's frame (:mod:`sim.dashboard.frame`), so all of them show the same moment.
+The views (status and charts) read the session's frame (:mod:`sim.dashboard.frame`), so all of them show the same
+moment; they are rendered in a render context of their own (:func:`Island`), so that a frame re-renders them and not
+the parameters' panel. The cards on the left follow the run's gate (running, at its length), which changes rarely.
 Every action answers where the eye is: what Reset will change stands beside Reset, a refused action
 says why beside its button, a finished run offers to go on beside ▶.
 """
@@ -12,13 +14,15 @@ import io
 import json
 import traceback
 
+import ipywidgets
+import reacton.core
 import solara
 import solara.lab
 
 from sim.dashboard import charts, texts
 from sim.dashboard import controls as ui
 from sim.dashboard.session import EXTEND_CHOICES, SPEED, Pace, Session, why_not_reset, why_not_shock
-from sim.dashboard.widgets import PageLink, VegaView
+from sim.dashboard.widgets import FrameClock, PageLink, VegaView
 from sim.params import PARAMS
 
 
@@ -65,7 +69,7 @@ def PendingBar(session: Session):
 @solara.component
 def RunCard(session: Session):
     """Reset / Play / Step as in Mesa, the pending changes, the speed, and a finished run's way on."""
-    frame, playing = session.frame.value, session.playing
+    gate, playing = session.gate.value, session.playing
     speed = solara.use_reactive(SPEED)
     months = solara.use_reactive(EXTEND_CHOICES[1])
 
@@ -81,6 +85,7 @@ def RunCard(session: Session):
                     playing.set(False)
                     break
                 await asyncio.sleep(pace.took(taken))
+                await session.painted_last()
         except Exception as e:
             playing.set(False)
             session.error.set(f"error in step: {e}")
@@ -91,16 +96,16 @@ def RunCard(session: Session):
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=not _event_loop_running())
     with solara.Row(justify="space-between", classes=["pb-buttons"]):
         solara.Button("Reset", color="primary", on_click=session.reset)
-        solara.Button("❚❚" if playing.value else "▶", color="primary", disabled=not frame.running,
+        solara.Button("❚❚" if playing.value else "▶", color="primary", disabled=not gate.running,
                       on_click=lambda: playing.set(not playing.value))
-        solara.Button("Step", color="primary", disabled=playing.value or not frame.running,
+        solara.Button("Step", color="primary", disabled=playing.value or not gate.running,
                       on_click=lambda: session.step())
     PendingList(session)
-    stopped = texts.stopped(frame)
+    stopped = None if gate.running else texts.stopped(session.frame.value)  # the frame only when stopped
     if stopped:
         Html(stopped, "piggyback-stopped")
         with solara.Row(classes=["pb-extend"]):
-            if not frame.at_length:
+            if not gate.at_length:
                 solara.Button("Run on", outlined=True, on_click=lambda: session.extend(0), classes=["piggyback-run-on"])
             solara.Select("months", values=list(EXTEND_CHOICES), value=months, dense=True, style={"max-width": "90px"})
             solara.Button(f"Extend by {months.value}", outlined=True, on_click=lambda: session.extend(months.value),
@@ -115,7 +120,7 @@ def RunCard(session: Session):
 @solara.component
 def ShockCard(session: Session):
     """The shock's share and intent, the button, and why it is refused when it cannot act."""
-    frame = session.frame.value  # noqa: F841  (re-rendered with every frame: whether a shock can act changes)
+    gate = session.gate.value  # noqa: F841  (whether a shock can act changes with the run's end)
     ui.Controls(list(ui.SHOCK_CONTROLS), session.controls)
     refusal = why_not_shock(session.model.value, session.controls.value["shock_share"])
     solara.Button("Shock now", color="primary", on_click=session.shock, disabled=bool(refusal),
@@ -195,6 +200,48 @@ def caption(frame, name: str) -> str:
     if name in ("regime", "subsidiaries") and not frame.judged:
         return f"{when} · subsidiaries' states from month {frame.window}"
     return when
+
+
+@solara.component
+def Views(session: Session):
+    StatusPanel(session)
+    Charts(session)
+    Clock(session)  # last: when the page has its frame number, it has every panel's update before it
+
+
+@solara.component
+def Island(component, session: Session):
+    """``component(session)`` in a render context of its own, for the parts that follow every frame (the views,
+    the keep card). A render walks its whole tree: in the page's tree, each frame would walk every control of the
+    parameters' panel (three times the work with “More parameters” open); here a frame walks the island only.
+    The box is a widget the page's tree holds but does not manage, so two render contexts never set the same
+    children."""
+
+    box = solara.use_memo(ipywidgets.VBox, [])
+
+    def mount():
+        # after the page's render, not inside it: a render context created while another renders would hang its
+        # components' contexts into the other's tree
+        _box, rc = reacton.core.render(component(session), box, handle_error=False)
+        session.contexts.append(rc)
+
+        def close():
+            session.contexts.remove(rc)
+            try:
+                rc.close()
+            except AssertionError:  # the page closed the box's widgets first
+                pass
+
+        return close
+
+    solara.use_effect(mount, [])
+    solara.Div(children=[box], classes=["pb-island", f"pb-island-{component.__name__.lower()}"])
+
+
+@solara.component
+def Clock(session: Session):
+    """After every panel: the page answers which frame it painted (the play loop waits for it)."""
+    FrameClock(frame=session.frame.value.number, event_shown=session.shown)
 
 
 @solara.component

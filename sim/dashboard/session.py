@@ -8,12 +8,13 @@ shock beyond the run length, a shock that would replace no SME).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any
+from contextlib import ExitStack, contextmanager
+from typing import Any, NamedTuple
 
 from sim.dashboard import controls as ui
 from sim.dashboard import frame as frames
@@ -25,6 +26,14 @@ from sim.params import PARAMS, validate
 EXTEND_CHOICES = (100, 250, 500, 1000)  # months a finished run can be extended by
 SPEED = 20  # steps per second while playing, by default
 MAX_BATCH = 10  # steps at most between two frames when drawing cannot keep up with the speed
+IN_FLIGHT = 1  # frames sent to the page and not yet painted, at most, before the play loop waits
+
+
+class Gate(NamedTuple):
+    """What the buttons depend on: whether the run can go on, and whether it is at its length."""
+
+    running: bool
+    at_length: bool
 
 
 class DashboardModel(PiggybackModel):
@@ -137,21 +146,23 @@ class Session:
     ``lock`` keeps steps, shocks and frames apart: the play loop and a click can come from different threads.
     """
 
-    def __init__(self, model, controls, frame, playing, error, notice, render_context=None) -> None:
-        self.model, self.controls, self.frame = model, controls, frame
+    def __init__(self, model, controls, frame, playing, error, notice, gate, render_context=None) -> None:
+        self.model, self.controls, self.frame, self.gate = model, controls, frame, gate
         self.playing, self.error, self.notice = playing, error, notice
         self.lock = threading.RLock()
         self.memory = frames.Memory(model.peek())
-        self.render_context = render_context
+        self.contexts = [render_context] if render_context is not None else []  # the page's, then the views'
+        self.frames = 0  # frames sent to the page
+        self.painted = 0  # the last frame the page says it painted (sim/dashboard/frame_clock.vue)
+        self.answering = False  # a browser answers (Solara's test renderer never does)
 
     @contextmanager
     def batch(self):
         """Changes made inside re-render the page once. Without it, each panel that follows the frame would
-        re-render the whole page in a pass of its own (the renderer fires one pass per subscribed panel)."""
-        if self.render_context is None:
-            yield
-            return
-        with self.render_context:
+        re-render in a pass of its own (the renderer fires one pass per subscribed panel)."""
+        with ExitStack() as stack:
+            for context in list(self.contexts):
+                stack.enter_context(context)
             yield
 
     # -- building ---------------------------------------------------------------------------------------
@@ -159,15 +170,38 @@ class Session:
     def build(controls: dict[str, Any]) -> DashboardModel:
         return DashboardModel(rng=controls["seed"], **{n: v for n, v in controls.items() if n in PARAMS})
 
+    def _show(self, model) -> None:
+        """A new frame of ``model`` for the page (with the lock held)."""
+        frame = frames.build(model, self.memory)
+        self.frames += 1
+        frame.number = self.frames
+        self.frame.set(frame)
+        self.gate.set(Gate(frame.running, frame.at_length))  # fires only when it changed
+
     def publish(self) -> None:
         with self.lock, self.batch():
-            self.frame.set(frames.build(self.model.peek(), self.memory))
+            self._show(self.model.peek())
+
+    def shown(self, number: int) -> None:
+        """The page painted frame ``number``."""
+        self.answering = True
+        self.painted = max(self.painted, int(number))
+
+    async def painted_last(self, timeout: float = 1.0) -> None:
+        """Wait (at most ``timeout`` seconds) until the page has painted all but the last frame sent: a slow browser
+        then gets fewer frames, each holding more steps, instead of a queue of stale frames that grows while it
+        plays. One frame may be under way while the next is computed, so that neither side waits for the other."""
+        if not self.answering:
+            return
+        deadline = time.perf_counter() + timeout
+        while self.painted < self.frames - IN_FLIGHT and time.perf_counter() < deadline:
+            await asyncio.sleep(0.004)
 
     def _install(self, model) -> None:
         with self.lock, self.batch():
             self.model.set(model)
             self.memory = frames.Memory(model)
-            self.frame.set(frames.build(model, self.memory))
+            self._show(model)
 
     def reset(self) -> bool:
         """A new model from the controls (Mesa's Reset); refused, with the reason, if they cannot make one."""
@@ -216,7 +250,7 @@ class Session:
             while taken < n and model.running:
                 model.step()
                 taken += 1
-            self.frame.set(frames.build(model, self.memory))
+            self._show(model)
         return taken
 
     def shock(self) -> int | None:
@@ -230,14 +264,14 @@ class Session:
                 self.error.set(f"No shock: {reason}")
                 return None
             replaced = model.give_shock(controls["shock_share"], controls["shock_intent"])
-            self.frame.set(frames.build(model, self.memory))
+            self._show(model)
             self.error.set(None)
         return replaced
 
     def extend(self, months: int = 0) -> None:
         with self.lock, self.batch():
             self.model.peek().extend(months)
-            self.frame.set(frames.build(self.model.peek(), self.memory))
+            self._show(self.model.peek())
             self.error.set(None)
 
     def link(self) -> str:

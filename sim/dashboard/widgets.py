@@ -5,7 +5,8 @@ chart updated 15 times a second is never drawn while a run plays. :func:`VegaVie
 once and each frame only swaps the rows of the spec's named datasets (``vega_view.vue``), which
 costs the browser a re-run of the chart's dataflow, not a new chart. The chart saves itself as
 PNG or SVG (Vega's own renderer, so the file is what the page shows). :func:`PageLink` shows the
-link that restores the run and keeps it in the address bar (``page_link.vue``).
+link that restores the run and keeps it in the address bar (``page_link.vue``); :func:`FrameClock` tells the
+server which frame the page has shown (``frame_clock.vue``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ def VegaView(spec: str, payload: str, chart: str, caption: str = "", filename: s
     """One chart: ``spec`` (Vega-Lite with named datasets, as JSON text), ``payload`` (JSON text: dataset name ->
     rows), shown with ``caption``. JSON text rather than dicts: the page's renderer walks every list and dict it
     is given, looking for elements, and a run's rows are thousands of dicts."""
+
+
+@solara.component_vue(str(HERE / "frame_clock.vue"), vuetify=False)
+def FrameClock(frame: int, event_shown=None):
+    """Answers ``event_shown(frame)`` once the page has painted the frame numbered ``frame``."""
 
 
 @solara.component_vue(str(HERE / "page_link.vue"), vuetify=False)
