@@ -12,6 +12,7 @@ a phone: two columns on wide screens, one on narrow ones. Works on Mesa 3.3 and 
 
 from __future__ import annotations
 
+import urllib.parse
 import warnings
 
 import ipyvue
@@ -134,11 +135,12 @@ def Dashboard(session: Session):
 
 @solara.component
 def Page():
-    """What ``solara run sim/dashboard/app.py`` serves: one session per browser tab; the project's documents
-    under ``/doc/``."""
+    """What ``solara run sim/dashboard/app.py`` serves: one session per browser tab; the project's documents with
+    ``?doc=<path>``."""
     router = solara.use_router()
-    if router.path.startswith("/doc/"):
-        DocPage(router.path[len("/doc/"):])
+    doc = dict(urllib.parse.parse_qsl(router.search or "")).get("doc")
+    if doc:
+        DocPage(doc)
     else:
         SessionPage(router.search)
 

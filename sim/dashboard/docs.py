@@ -1,9 +1,10 @@
-"""The project's documents, served by the dashboard itself (``/doc/README.md``, ``/doc/docs/ODD.md`` ...).
+"""The project's documents, served by the dashboard itself (``?doc=README.md``, ``?doc=docs/ODD.md`` ...).
 
 The page links to the README, the ODD description and the specification; the dashboard runs from a
 copy of the project, often offline in a classroom, where a link to a web repository would lead
-nowhere. Paths mirror the repository, so the documents' own relative links between each other work;
-their PNG figures are inlined. Only Markdown files of the project's root and ``docs/`` are served.
+nowhere. The documents' links to each other lead to the dashboard's copy, their other links to files
+of the project are shown as repository paths, and their PNG figures are inlined. Only Markdown files
+of the project's root and ``docs/`` are served.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import solara
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.png)\)")
+LINK = re.compile(r"(?<!!)\[([^\]]+)\]\((?!https?:|#|mailto:)([^)\s#]+)(#[^)\s]*)?\)")
 
 
 def resolve(path: str) -> Path | None:
@@ -34,11 +36,24 @@ def _inline(match: re.Match, folder: Path) -> str:
     return f"![{alt}](data:image/png;base64,{data})"
 
 
+def _link(match: re.Match, folder: Path) -> str:
+    text, src, anchor = match.group(1), match.group(2), match.group(3) or ""
+    target = (folder / src).resolve()
+    if ROOT not in target.parents:
+        return text
+    path = target.relative_to(ROOT).as_posix()
+    if resolve(path) is not None:
+        return f"[{text}](?doc={path}{anchor})"
+    return f"{text} (`{path}` in the project)" if text.strip("`") != path else f"`{path}`"
+
+
 def markdown(path: str) -> str | None:
+    """The document's Markdown as the dashboard shows it (links and figures rewritten), or None."""
     target = resolve(path)
     if target is None:
         return None
-    return IMAGE.sub(lambda m: _inline(m, target.parent), target.read_text(encoding="utf-8"))
+    text = IMAGE.sub(lambda m: _inline(m, target.parent), target.read_text(encoding="utf-8"))
+    return LINK.sub(lambda m: _link(m, target.parent), text)
 
 
 @solara.component
@@ -46,6 +61,7 @@ def DocPage(path: str):
     text = solara.use_memo(lambda: markdown(path), [path])
     solara.Title(f"piggyback-abm: {path}")
     with solara.Column(style={"max-width": "900px", "margin": "0 auto", "padding": "16px"}):
+        solara.HTML(tag="a", unsafe_innerHTML="← the dashboard", attributes={"href": "./"})
         if text is None:
             solara.Error(f"{path}: not a document of the project the dashboard serves.")
         else:

@@ -83,7 +83,7 @@ def diagram_svg() -> str:
 
 def doc_link(name: str) -> str:
     path = DOCS[name]
-    return f'<a href="doc/{path}" target="_blank" rel="noopener" title="{path} in the project">{name}</a>'
+    return f'<a href="?doc={path}" target="_blank" rel="noopener" title="{path} in the project">{name}</a>'
 
 
 def text_html() -> str:

@@ -146,7 +146,7 @@ def test_intro_explains_the_2x2_and_exit_voice_loyalty_drift_with_links():
         assert f'href="#g-{word}"' in text
     assert _terms(text) <= set(glossary.GLOSSARY)
     for path in intro.DOCS.values():
-        assert f'href="doc/{path}"' in text and docs.resolve(path) is not None, path
+        assert f'href="?doc={path}"' in text and docs.resolve(path) is not None, path
     svg = intro.diagram_svg()
     assert svg.startswith("<svg") and all(q in svg for q in QUADRANTS)
     assert all(f"{p}: " in svg for p in "ABCD")
@@ -158,7 +158,9 @@ def test_the_2x2_is_drawn_as_the_experiments_path_figure():
 
 
 def test_documents_are_served_from_the_project_only():
-    assert "data:image/png;base64," in docs.markdown("README.md") or "not in this copy" in docs.markdown("README.md")
+    readme = docs.markdown("README.md")
+    assert "data:image/png;base64," in readme or "not in this copy" in readme
+    assert "](?doc=docs/ODD.md" in readme and "](docs/" not in readme  # links between documents stay here
     for bad in ("../etc/passwd", "pyproject.toml", "sim/model.py", "docs/../../README.md", "nothing.md"):
         assert docs.resolve(bad) is None, bad
 
