@@ -25,7 +25,7 @@ from sim.params import PARAMS, validate
 
 EXTEND_CHOICES = (100, 250, 500, 1000)  # months a finished run can be extended by
 SPEED = 20  # steps per second while playing, by default
-MAX_BATCH = 10  # steps at most between two frames when drawing cannot keep up with the speed
+MAX_BATCH = 20  # steps at most between two frames when drawing cannot keep up with the speed (a second's worth)
 IN_FLIGHT = 1  # frames sent to the page and not yet painted, at most, before the play loop waits
 
 

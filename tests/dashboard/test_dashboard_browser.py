@@ -186,7 +186,8 @@ def test_act_at_once_or_say_why_one_state_and_keep_the_run(dashboard, browser, t
     contracts = re.search(r"· (\d+) contracts", status.inner_text()).group(1)
     expect(page.locator(".pb-chart-network .pb-vega-step")).to_have_text(f"month 61, after the shock · {contracts} "
                                                                          "contracts")
-    for caption in page.locator(".pb-vega-step").all():
+    for caption in page.locator(".pb-vega-step").all():  # a chart out of sight takes its rows when it comes into sight
+        caption.scroll_into_view_if_needed()
         expect(caption).to_contain_text("month 61, after the shock")
     replaced = round(PARAMS["shock_share"].default * PARAMS["n_smes"].default)
     expect(page.locator(".piggyback-shock-text")).to_contain_text(f"Shock at month 61 (given with the button): "
