@@ -35,28 +35,28 @@ from benchmarks import conventions  # noqa: E402
 
 
 def experiment(runs: int, replicates: int = 5):
-    from experiments import config
+    from experiments.definition import config
 
     points = max(1, runs // replicates)
     xs = [round(i / max(1, points - 1), 9) for i in range(points)]
-    return config.from_dict({"name": f"driver{runs}", "model": "experiments.trivial:run", "entropy": 1,
+    return config.from_dict({"name": f"driver{runs}", "model": "experiments.engine.trivial:run", "entropy": 1,
                              "replicates": replicates, "design": {"type": "grid", "parameters": {"x": xs}}})
 
 
 def child(kind: str, runs: int, executor: str, workers: int) -> dict:
     """One measurement, in this (fresh) interpreter."""
-    from experiments import runner
+    from experiments import engine as runner
 
     exp = experiment(runs)
-    ex = runner.make_executor(executor, workers, preload=("experiments.trivial",))
+    ex = runner.make_executor(executor, workers, preload=("experiments.engine.trivial",))
     if executor == "dask":
-        ex.client.run(lambda: __import__("experiments.trivial"))  # warm the workers' imports
+        ex.client.run(lambda: __import__("experiments.engine.trivial"))  # warm the workers' imports
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         res = runner.run_experiment(exp, ex, out=Path(tmp) / "o", progress=False, max_runs=10**7)
         wall = time.perf_counter() - t0
         t1 = time.perf_counter()
-        from experiments import store
+        from experiments import storage as store
 
         n = sum(len(chunk) for chunk in store.iter_runs(Path(tmp) / "o", columns=["run_id", "quadrant"]))
         read = time.perf_counter() - t1

@@ -69,7 +69,8 @@ class TreeSampler(threading.Thread):
 
 def one(runs: int, workers: int, max_steps: int, recycle: int | None) -> dict:
     """One sweep of ``runs`` short runs in this process; returns its peak RSS figures (MB)."""
-    from experiments import config, runner
+    from experiments import engine as runner
+    from experiments.definition import config
 
     exp = config.from_dict({"name": "memory", "entropy": 1, "replicates": runs, "max_steps": max_steps,
                             "design": {"type": "grid", "parameters": {}}})
@@ -95,7 +96,7 @@ def one(runs: int, workers: int, max_steps: int, recycle: int | None) -> dict:
 def measure(runs: list[int], workers: int = 2, max_steps: int = 20, recycle: int | None = None,
             python: str = sys.executable) -> list[dict]:
     """Each sweep size in a fresh interpreter (so one sweep's memory cannot leak into the next)."""
-    from experiments import runner
+    from experiments import engine as runner
 
     recycle = runner.RECYCLE if recycle is None else recycle
     results = []

@@ -69,7 +69,9 @@ if str(ROOT) not in sys.path:  # `python benchmarks/run.py` from anywhere, with 
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import conventions, memory, scaling  # noqa: E402
-from experiments import config, designs, runner, store  # noqa: E402
+from experiments import engine as runner  # noqa: E402
+from experiments import storage as store  # noqa: E402
+from experiments.definition import config, seeds  # noqa: E402
 from sim.model import PiggybackModel  # noqa: E402
 
 ENTROPY = 20261122
@@ -78,7 +80,7 @@ VOICE_COSTS = [0.05, 0.6, 1.2, 2.0]
 
 def tasks(points: int, replicates: int) -> list[tuple[int, int, float, int]]:
     """(point, replicate, voice_cost, seed) of every run, seeded as the runner seeds them."""
-    return [(j, r, VOICE_COSTS[j], designs.run_seed(ENTROPY, j, r)) for j in range(points) for r in range(replicates)]
+    return [(j, r, VOICE_COSTS[j], seeds.run_seed(ENTROPY, j, r)) for j in range(points) for r in range(replicates)]
 
 
 class BenchModel(PiggybackModel):

@@ -16,8 +16,9 @@
 
     res = experiments.load("/tmp/voice")                  # the same object from a finished results folder
 
-Results are read only through :mod:`experiments.store` (``load_runs``, ``load_steps``, ``load_events``); a
-folder without its raw runs (as committed) falls back to its saved tables.
+Results are read only through :mod:`experiments.storage` (``load_runs``, ``load_steps``, ``load_events``); a
+folder without its raw runs (as committed) falls back to its saved tables. Running, analysing and drawing
+are :mod:`experiments.pipeline`'s, shared with the command line.
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ from typing import Any
 
 import pandas as pd
 
-from experiments import analysis, config, designs, store
-from experiments.config import OUTCOMES, Experiment
+from experiments import pipeline
+from experiments.analysis.summary import frequency_columns
+from experiments.definition import designs
+from experiments.definition.experiment import DEFAULT_TARGET, Experiment, from_manifest
+from experiments.storage.atomic import read_json
+from experiments.storage.layout import MANIFEST, RUNS
+from experiments.storage.readers import load_events, load_runs, load_steps
 
-# Columns of the contract-level event log (``--events``); the store's own list wins when it has one.
-EVENT_COLUMNS = ("run_id", "point", "replicate", "step", "event", "contract", "subsidiary", "sme",
-                 "quadrant_before", "quadrant_after", "path", "action", "trust", "communication")
-_FREQ_COLUMNS = ("n", *(f"freq_{o}{s}" for o in OUTCOMES for s in ("", "_lo", "_hi")), "dominant", "dominant_freq",
-                 "tie", "settle_step_mean", "settle_step_sd")
+as_experiment = pipeline.experiment  # a name, a path, a dict or keywords -> a validated Experiment
 
 
 class ResultsError(ValueError):
@@ -56,9 +58,8 @@ class Results:
     @property
     def runs(self) -> pd.DataFrame:
         """One row per run: run_id, point, replicate, seed, parameters, every summary key and the derived
-        metrics (``survival``, ``voice_success_rate``). Empty when the raw runs are not here."""
-        runs = store.load_runs(self.directory)
-        return analysis.with_derived(runs) if not runs.empty else runs
+        metrics the model declares (e.g. ``survival``). Empty when the raw runs are not here."""
+        return pipeline.runs(self.directory, self.experiment)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -68,17 +69,22 @@ class Results:
     @property
     def frequencies(self) -> pd.DataFrame:
         """Per point: the design parameters, ``n``, ``freq_<o>`` with ``_lo``/``_hi`` (95 % Wilson) for every
-        outcome (Q1..Q4, mixed, unsettled), the dominant outcome, ``tie`` and the settlement step."""
+        category o of the model's headline outcome (Q1..Q4, mixed, unsettled), the dominant outcome, ``tie``
+        and the step it was reached at."""
         s = self.summary
-        return s[[c for c in ("point", *self.names, *_FREQ_COLUMNS) if c in s.columns]]
+        return s[[c for c in ("point", *self.names, *self._frequency_columns) if c in s.columns]]
 
     @property
     def metrics(self) -> pd.DataFrame:
         """Per point: the design parameters, ``n`` and the mean of every other summary key, with 95 %
         ``<m>_lo``/``<m>_hi`` for the metrics listed in ``[outputs] metrics`` and the derived ones."""
         s = self.summary
-        skip = set(_FREQ_COLUMNS) - {"n"}
+        skip = set(self._frequency_columns) - {"n"}
         return s[[c for c in s.columns if c not in skip]]
+
+    @property
+    def _frequency_columns(self) -> tuple[str, ...]:
+        return frequency_columns(self.experiment.model_info.headline)
 
     @property
     def timeseries(self) -> pd.DataFrame:
@@ -89,16 +95,15 @@ class Results:
     @property
     def steps(self) -> pd.DataFrame:
         """The raw step data (point, replicate, step, share_Q1..) of the runs that kept it."""
-        return store.load_steps(self.directory)
+        return load_steps(self.directory)
 
     @property
     def events(self) -> pd.DataFrame:
-        """The contract-level event log (``--events``): one row per event; empty, with the documented columns,
-        when the runs kept none."""
-        loader = getattr(store, "load_events", None)
-        frame = loader(self.directory) if loader is not None else None
-        if frame is None or frame.empty:
-            return pd.DataFrame(columns=list(getattr(store, "EVENT_COLUMNS", EVENT_COLUMNS)))
+        """The contract-level event log (``--events``): one row per event; empty, with the run's ids and the
+        event columns the model declares, when the runs kept none."""
+        frame = load_events(self.directory)
+        if frame.empty:
+            return pd.DataFrame(columns=["run_id", "point", "replicate", *self.experiment.model_info.event_columns])
         return frame
 
     @property
@@ -113,35 +118,27 @@ class Results:
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         if self._tables is None:
-            if (self.directory / store.RUNS).exists() or not store.load_runs(self.directory).empty:
-                self._tables = analysis.analyse(self.directory, self.experiment, self.design, write=False)
+            if (self.directory / RUNS).exists() or not load_runs(self.directory).empty:
+                self._tables = pipeline.analyse(self.directory, self.experiment, self.design, write=False)
             else:
-                self._tables = analysis.load_tables(self.directory)
+                self._tables = pipeline.load_tables(self.directory)
         return self._tables
 
     # -- what to do with it ---------------------------------------------------------------
     def plot(self, labels: dict[str, str] | None = None, formats: tuple[str, ...] | None = None) -> list[Path]:
         """Draw every figure into the results folder (``labels`` override ``[outputs] labels``); the files."""
-        from experiments import plots
+        return pipeline.draw(self.directory, self.tables, self.experiment, self.names, labels=labels,
+                             formats=formats, design=self.experiment.design)
 
-        return plots.draw_all(self.directory, self.tables, self.names, self.experiment.outputs,
-                              design=self.experiment.design, labels=labels, formats=formats)
-
-    def discover(self, target: str = "Q3", method: str = "tree", write: bool = True, **kw):
-        """Scenario discovery on the runs (see :mod:`experiments.discover`); writes its table and figure."""
-        from experiments import discover
-
-        found = discover.discover(self.runs, self.names, target, method, **kw)
-        if write:
-            discover.write(self.directory, found, labels=self.experiment.outputs.get("labels"),
-                           formats=tuple(self.experiment.outputs.get("formats", ("png", "pdf"))))
-        return found
+    def discover(self, target: str = DEFAULT_TARGET, method: str = "tree", write: bool = True, **kw):
+        """Scenario discovery on the runs (see :mod:`experiments.analysis.discover`); writes its table and
+        figure."""
+        return pipeline.discover(self.directory, self.experiment, target, method, names=self.names, write=write,
+                                 **kw)[0]
 
     def report(self) -> Path:
         """Write ``report.html`` (description, figures, tables, manifest) into the results folder."""
-        from experiments import report
-
-        return report.write(self.directory)
+        return pipeline.report(self.directory)
 
     def __repr__(self) -> str:
         done = self.manifest.get("runs", {}).get("done", "?")
@@ -153,29 +150,12 @@ class Results:
 def load(path: str | Path) -> Results:
     """The results in a folder written by ``run`` (its ``manifest.json`` says how they were made)."""
     directory = Path(path)
-    manifest_path = directory / store.MANIFEST
+    manifest_path = directory / MANIFEST
     if not manifest_path.exists():
-        raise ResultsError(f"{directory}: no {store.MANIFEST}; not a results folder (run the experiment first)")
-    manifest = store.read_json(manifest_path)
-    exp = config.from_manifest(manifest["experiment"])
+        raise ResultsError(f"{directory}: no {MANIFEST}; not a results folder (run the experiment first)")
+    manifest = read_json(manifest_path)
+    exp = from_manifest(manifest["experiment"])
     return Results(directory, manifest, exp, designs.make(exp))
-
-
-def as_experiment(experiment: str | Path | dict | Experiment | None = None, *, overrides: dict | None = None,
-                  replicates: int | None = None, **definition: Any) -> Experiment:
-    """An experiment from a shipped name, a TOML path, a dict or keyword arguments (the TOML's keys), validated
-    exactly as a TOML file is (:func:`experiments.config.from_dict`)."""
-    if isinstance(experiment, Experiment):
-        if overrides or replicates or definition:
-            raise TypeError("pass overrides, replicates or definition keys with a name, a path or a dict")
-        return experiment
-    if experiment is None:
-        return config.from_dict(definition, overrides=overrides, replicates=replicates)
-    if definition:
-        raise TypeError(f"definition keys {sorted(definition)} given with an experiment {experiment!r}")
-    if isinstance(experiment, dict):
-        return config.from_dict(experiment, overrides=overrides, replicates=replicates)
-    return config.load(str(experiment), overrides=overrides, replicates=replicates)
 
 
 def run_experiment(experiment: str | Path | dict | Experiment | None = None, *, out: str | Path | None = None,
@@ -184,23 +164,21 @@ def run_experiment(experiment: str | Path | dict | Experiment | None = None, *, 
                    fresh: bool = False, plots: bool = False, **definition: Any) -> Results:
     """Run (or resume) an experiment and return its :class:`Results`.
 
-    ``experiment``: a shipped name, a TOML path, a dict, an :class:`~experiments.config.Experiment`, or
+    ``experiment``: a shipped name, a TOML path, a dict, an :class:`~experiments.definition.experiment.Experiment`, or
     nothing and the definition as keyword arguments (``name=``, ``design=``, ``base=``, ``replicates=``,
     ``max_steps=``, ``outputs=``...). ``executor``: "pool" (local processes; in a script, call from under
     ``if __name__ == "__main__":``), "serial" (this process) or "dask". ``plots``: draw the figures too.
     The progress bar is a widget in Jupyter and text on a terminal.
     """
-    from experiments import runner
-
-    exp = as_experiment(experiment, overrides=overrides, replicates=replicates, **definition)
-    prepared = runner.prepare(exp, out, fresh)
-    ex = runner.make_executor(executor, workers, scheduler)
+    exp = pipeline.experiment(experiment, overrides=overrides, replicates=replicates, **definition)
+    prepared = pipeline.prepare(exp, out, fresh)
+    ex = pipeline.executor(exp, executor, workers, scheduler)
     try:
-        outcome = runner.run_experiment(exp, ex, prepared=prepared, progress=progress, fresh=fresh)
+        outcome, done = pipeline.run(prepared, ex, progress=progress, plots=False)
     finally:
         ex.close()
     res = load(outcome.directory)
-    res._tables = analysis.analyse(res.directory, res.experiment, res.design)  # and save the tables, as `run` does
+    res._tables = done.get("tables")  # computed and saved after the runs, as `run` does
     if plots:
         res.plot()
     return res

@@ -1,5 +1,6 @@
 """``python -m experiments list | run NAME_OR_FILE [...] | run-all [...] | plot NAME | show NAME | repair NAME
-| discover NAME | report NAME`` (the last two: :mod:`experiments.workflow`).
+| discover NAME | report NAME``: the command-line face of :mod:`experiments.pipeline` (the Python face is
+:mod:`experiments.api`).
 
 Where results go: ``runs/<name>/`` under the current directory by default (git-ignored), ``--out DIR``
 for any other folder, ``--shipped`` for the repository's ``results/<name>/`` (shipped definitions only).
@@ -17,10 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from experiments import config, workflow
-from experiments.config import ConfigError
-from experiments.executors import RunnerError
-from experiments.store import StoreError
+from experiments import pipeline
+from experiments.definition import config
+from experiments.definition.config import ConfigError
+from experiments.definition.experiment import DEFAULT_TARGET, from_manifest
+from experiments.storage.atomic import read_json
+from experiments.storage.errors import RunnerError, StoreError
+from experiments.storage.journal import data_files
+from experiments.storage.layout import JOURNAL, MANIFEST, PARTS, RUNS_CSV
 
 PROG = "python -m experiments"
 
@@ -48,7 +53,8 @@ def _positive(label: str, high: int):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from experiments import designs, executors
+    from experiments.definition import designs
+    from experiments.engine import executors
 
     p = _Parser(prog=PROG, description="Parameter sweeps of the piggyback model: run, analyse, plot.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -99,7 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("experiment", nargs="?" if name == "repair" else None,
                         help="experiment name (with --out: optional for repair)")
         where(sp, writes=name != "show")
-    workflow.add_discover_options(sub.choices["discover"])
+    d = sub.choices["discover"]
+    d.add_argument("--target", default=DEFAULT_TARGET,
+                   help=f"the regime to explain: a category of the model's outcome (default {DEFAULT_TARGET})")
+    d.add_argument("--method", default="tree", help="tree (scikit-learn CART, default) or prim (EMA Workbench)")
+    d.add_argument("--max-depth", type=int, default=3, help="tree depth (default 3)")
+    d.add_argument("--threshold", type=float, default=0.8, help="prim: the density a box should reach (default 0.8)")
     return p
 
 
@@ -107,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"list": cmd_list, "run": cmd_run, "run-all": cmd_run_all, "plot": cmd_plot, "show": cmd_show,
-                    "repair": cmd_repair, "discover": lambda a: workflow.cmd_discover(a, _saved(a)[2]),
-                    "report": lambda a: workflow.cmd_report(a, _saved(a)[2])}
+                    "repair": cmd_repair, "discover": cmd_discover, "report": cmd_report}
         return commands[args.command](args)
     except (UsageError, ConfigError, RunnerError, StoreError, ValueError) as exc:
         return _fail(str(exc))
@@ -138,20 +148,20 @@ def say(text: str = "") -> None:
 
 # ---------------------------------------------------------------------------------------------------
 def cmd_list(args) -> int:
-    from experiments import folders, store
+    from experiments.storage import folders
 
     for path in config.all_configs():
         try:
-            exp = config.load(str(path))
+            exp = pipeline.experiment(path)
         except ConfigError as exc:
             say(f"{path.stem:24} (invalid: {exc})")
             continue
         n_params = ", ".join(exp.parameters) or "-"
         states = []
         for label, root in (("runs", folders.USER_ROOT), ("shipped", folders.SHIPPED_ROOT)):
-            manifest = root / exp.name / store.MANIFEST
+            manifest = root / exp.name / MANIFEST
             try:
-                m = store.read_json(manifest)
+                m = read_json(manifest)
                 states.append(f"{label}: {m.get('runs', {}).get('done', '?')} runs, {m.get('status', '?')}")
             except (OSError, ValueError, AttributeError):
                 pass
@@ -167,28 +177,26 @@ def cmd_run(args) -> int:
     if args.shipped and (args.set or args.replicates is not None):
         raise UsageError("--shipped regenerates a shipped experiment as defined: drop --set/--replicates "
                          "(results then go to runs/<name>/) or edit its TOML")
-    exp = config.load(args.experiment, replicates=args.replicates, assignments=args.set)
+    exp = pipeline.experiment(args.experiment, replicates=args.replicates, assignments=args.set)
     if args.events:
         if not exp.model_info.can_make("events"):
             raise UsageError(f"--events: the model {exp.model} returns no event log (its run() takes no "
                              "'tables' argument)")
         exp.outputs["events"] = True
-    from experiments import runner
-
-    p = runner.plan(exp, args.out, args.fresh, args.shipped, args.max_runs)
+    p = pipeline.plan(exp, args.out, args.fresh, args.shipped, args.max_runs)
     code = _run_one(p, args)
     if code == 0 and args.shipped:
-        write_index(Path("results"), [c.stem for c in config.all_configs()])
+        pipeline.index(Path("results"), [c.stem for c in config.all_configs()])
     return code
 
 
 def cmd_run_all(args) -> int:
-    from experiments import provenance, runner
+    from experiments.storage import provenance
 
     t0 = time.perf_counter()
     git = provenance.git_commit()  # once, before anything is written: the code that made every result
-    exps = [config.load(str(p)) for p in config.all_configs()]
-    plans = [runner.prepare(e, None, args.fresh, shipped=args.shipped, max_runs=args.max_runs, git=git)
+    exps = pipeline.shipped()
+    plans = [pipeline.prepare(e, None, args.fresh, shipped=args.shipped, max_runs=args.max_runs, git=git)
              for e in exps]  # validate all, and refuse a stale folder, before running any
     for p in plans:
         code = _run_one(p, args)
@@ -196,104 +204,50 @@ def cmd_run_all(args) -> int:
             return code
     say(f"\nall {len(exps)} experiments done in {time.perf_counter() - t0:.0f} s")
     if args.shipped:
-        say(f"index: {write_index(Path('results'), [e.name for e in exps])}")
+        say(f"index: {pipeline.index(Path('results'), [e.name for e in exps])}")
     return 0
 
 
-def write_index(root: Path, names: list[str]) -> Path:
-    """``results/INDEX.md``: what each shipped experiment ran, when, on which code, in how long."""
-    from experiments import store
-
-    lines = [
-        "# Shipped results: run facts (generated by `python -m experiments run-all --shipped`; do not edit)",
-        "",
-        "| experiment | design | points × replicates | runs | wall s | run s | finished (UTC) | commit | model |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    total_wall = 0.0
-    prints = set()
-    for name in names:
-        path = root / name / store.MANIFEST
-        if not path.exists():
-            continue
-        m = store.read_json(path)
-        wall = sum(s.get("wall_seconds", 0) for s in m["sessions"])
-        cpu = sum(s.get("run_seconds", 0) for s in m["sessions"])
-        total_wall += wall
-        prints.add(m.get("model_fingerprint"))
-        git = m.get("git", {})
-        commit = str(git.get("commit"))[:10] + (" (dirty)" if git.get("dirty") else "")
-        exp = m["experiment"]
-        reps = f"{exp['replicates']}" + (f"–{exp['adaptive']['max_replicates']}" if exp.get("adaptive") else "")
-        n_points = m["design"].get("n_points", len(m["design"].get("points", [])))
-        lines.append(f"| {name} | {exp['design']} | {n_points} × {reps} | {m['runs']['done']} "
-                     f"| {wall:.0f} | {cpu:.0f} | {m.get('finished')} | {commit} | {m.get('model_fingerprint')} |")
-    lines += ["", f"Total wall time {total_wall:.0f} s; run s = model time summed over workers.", ""]
-    if len(prints) > 1:
-        lines += ["**Warning:** the model code changed between these experiments (several model fingerprints): "
-                  "regenerate with `python -m experiments run-all --shipped --fresh`.", ""]
-    out = root / "INDEX.md"
-    store.atomic_write_text(out, "\n".join(lines))
-    return out
-
-
 def _run_one(p, args) -> int:
-    from experiments import designs, runner
-
     exp = p.exp
-    executor = runner.make_executor(args.executor, args.workers, args.scheduler,
-                                    preload=(exp.model.partition(":")[0],))
-    tables: dict = {}
+    executor = pipeline.executor(exp, args.executor, args.workers, args.scheduler)
 
-    def report(folder: Path) -> None:  # tables and figures, written before a --fresh swap
-        tables.update(_report(exp, designs.make(exp, p.max_runs), folder, plots=not args.no_plots))
+    def figures_failed(exc: Exception) -> None:  # the results are complete and saved: not data loss
+        sys.stderr.write(f"{PROG}: warning: figures not drawn ({type(exc).__name__}: {exc}); the results are "
+                         f"saved: `{PROG} plot` re-draws them\n")
 
     where = f"{executor.name} executor, {executor.workers} worker{'s' if executor.workers > 1 else ''}"
     say(f"{exp.name}: {exp.design} design, {p.points} points × {exp.replicates} replicates"
         f"{' (adaptive)' if exp.adaptive else ''}; {where} → {p.directory}/")
     try:
-        result = runner.run_experiment(p, executor, progress=not args.quiet, report=report, chunk=args.chunk)
+        result, done = pipeline.run(p, executor, progress=not args.quiet, chunk=args.chunk, plots=not args.no_plots,
+                                    on_figure_error=figures_failed)
     finally:
         executor.close()
     rate = result.ran / result.seconds if result.seconds > 0 else 0.0
     failed = " (see failures.parquet; re-run to retry)" if result.failed else ""
     say(f"{result.ran} runs in {result.seconds:.1f} s ({rate:.1f} runs/s, {result.chunks} chunks), "
         f"{result.skipped} already done, {result.failed} failed{failed}; root entropy {exp.entropy}")
-    _print_report(exp, p.directory, tables)
+    _print_run(exp, p.directory, done)
     return 0
 
 
-def _report(exp, design, directory: Path, plots: bool = True) -> dict:
-    from experiments import analysis
+def _print_run(exp, directory: Path, done: dict) -> None:
+    from experiments.analysis import summary
 
-    tables = analysis.analyse(directory, exp, design)
-    out = {"summary": tables["summary"], "names": design.names if len(design.points) <= 40 else [], "figures": []}
-    if plots:
-        from experiments import plots as plotting
-
-        try:
-            files = plotting.draw_all(directory, tables, design.names, exp.outputs, exp.name)
-        except Exception as exc:  # the results are complete and saved: a figure that fails is not data loss
-            sys.stderr.write(f"{PROG}: warning: figures not drawn ({type(exc).__name__}: {exc}); the results are "
-                             f"saved: `{PROG} plot` re-draws them\n")
-            files = []
-        out["figures"] = [Path(f).name for f in files if Path(f).suffix == ".png"]
-    return out
-
-
-def _print_report(exp, directory: Path, tables: dict) -> None:
-    from experiments import analysis
-
-    if "summary" not in tables:
+    if "tables" not in done:
         return
-    say(analysis.table(tables["summary"], tables["names"]))
-    say(f"summary: {directory / analysis.SUMMARY}")
-    if tables["figures"]:
-        say("figures: " + "  ".join(str(directory / f) for f in tables["figures"]))
+    design = done["design"]
+    say(summary.table(done["tables"]["summary"], design.names if len(design.points) <= 40 else [],
+                      model=exp.model_info))
+    say(f"summary: {directory / summary.FILE}")
+    pngs = [Path(f).name for f in done["figures"] if Path(f).suffix == ".png"]
+    if pngs:
+        say("figures: " + "  ".join(str(directory / f) for f in pngs))
 
 
 def _directory(args) -> Path:
-    from experiments import folders
+    from experiments.storage import folders
 
     if args.out:
         return folders.check_out(args.out)
@@ -309,17 +263,17 @@ def _directory(args) -> Path:
 
 def _saved(args):
     """The experiment and design recorded in a results folder (or, failing that, its TOML)."""
-    from experiments import designs, store
+    from experiments.definition import designs
 
     directory = _directory(args)
-    manifest = directory / store.MANIFEST
+    manifest = directory / MANIFEST
     if manifest.exists():
         try:
-            exp = config.from_manifest(store.read_json(manifest)["experiment"])
+            exp = from_manifest(read_json(manifest)["experiment"])
         except (ValueError, KeyError, TypeError):
             raise UsageError(f"{manifest} is unreadable") from None
         try:  # presentation settings ([outputs]) may be edited after a run: take them from the TOML
-            current = config.load(exp.source or args.experiment)
+            current = pipeline.experiment(exp.source or args.experiment)
             if current.entropy is None:
                 current.entropy = exp.entropy
             if current.design_key() == exp.design_key():
@@ -329,7 +283,7 @@ def _saved(args):
     else:
         if not directory.is_dir() or not args.experiment:
             raise UsageError(f"no saved results in {directory}; run the experiment first")
-        exp = config.load(args.experiment)
+        exp = pipeline.experiment(args.experiment)
         if not (directory / "summary.csv").exists():
             raise UsageError(f"no saved results for {args.experiment!r} in {directory}; run it first")
         if exp.entropy is None:
@@ -338,29 +292,28 @@ def _saved(args):
 
 
 def cmd_plot(args) -> int:
-    from experiments import analysis, folders, store
-    from experiments import plots as plotting
+    from experiments.storage import folders
 
     exp, design, directory = _saved(args)
     with folders.Folder(directory):  # not while a runner writes this folder
-        if (directory / store.JOURNAL).exists() or (directory / store.RUNS_CSV).exists():
-            tables = analysis.analyse(directory, exp, design)  # the raw runs are here: recompute the tables
+        if (directory / JOURNAL).exists() or (directory / RUNS_CSV).exists():
+            tables = pipeline.analyse(directory, exp, design)  # the raw runs are here: recompute the tables
         else:
-            tables = analysis.load_tables(directory)  # committed tables only
-        files = plotting.draw_all(directory, tables, design.names, exp.outputs, exp.name)
+            tables = pipeline.load_tables(directory)  # committed tables only
+        files = pipeline.draw(directory, tables, exp, design.names)
     for p in files:
         say(str(p))
     return 0
 
 
 def cmd_show(args) -> int:
-    from experiments import analysis, store
+    from experiments.analysis import summary
 
-    _, design, directory = _saved(args)
-    tables = analysis.load_tables(directory)
-    manifest = directory / store.MANIFEST
+    exp, design, directory = _saved(args)
+    tables = pipeline.load_tables(directory)
+    manifest = directory / MANIFEST
     if manifest.exists():
-        m = store.read_json(manifest)
+        m = read_json(manifest)
         git = m.get("git", {})
         wall = sum(s.get("wall_seconds", 0) for s in m.get("sessions", []))
         say(f"{m['name']}: {m.get('description', '').splitlines()[0] if m.get('description') else ''}  [{directory}]")
@@ -368,7 +321,7 @@ def cmd_show(args) -> int:
             f"commit {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}, "
             f"{len(m.get('sessions', []))} session(s), {wall:.0f} s wall, finished {m.get('finished')}")
     if "summary" in tables:
-        say(analysis.table(tables["summary"], design.names if len(design.points) <= 40 else []))
+        say(summary.table(tables["summary"], design.names if len(design.points) <= 40 else [], model=exp.model_info))
     if "sensitivity" in tables:
         say(tables["sensitivity"].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     figs = sorted(p.name for p in directory.glob("*.png"))
@@ -378,13 +331,13 @@ def cmd_show(args) -> int:
 
 
 def cmd_repair(args) -> int:
-    from experiments import folders, store
+    from experiments.storage import folders
+    from experiments.storage.repair import repair
 
     directory = _directory(args)
-    if not (directory / store.JOURNAL).exists() and not list((directory / store.PARTS).glob("*")) \
-            and not any((directory / store.final_name(t)).exists() for t in store.TABLES):
+    if not (directory / JOURNAL).exists() and not list((directory / PARTS).glob("*")) \
+            and not data_files(directory):
         raise UsageError(f"{directory} holds no results to repair")
-    from experiments.repair import repair
 
     with folders.Folder(directory):
         done = repair(directory)
@@ -394,6 +347,29 @@ def cmd_repair(args) -> int:
     say(f"{directory}: set {len(done['moved'])} damaged file(s) aside in {done['aside']} ({done['dropped']} journal "
         f"record(s), {done['runs_lost']} run(s)); {done['kept']} record(s) verify and are kept")
     say("re-run the experiment (the same `run` command) to run the set-aside runs again")
+    return 0
+
+
+def cmd_discover(args) -> int:
+    from experiments import api
+    from experiments.analysis import discover
+
+    directory = _saved(args)[2]
+    if args.max_depth < 1:
+        raise ValueError("--max-depth must be ≥ 1")
+    if not 0 < args.threshold <= 1:
+        raise ValueError("--threshold must be in (0, 1]")
+    res = api.load(directory)
+    found, files = pipeline.discover(directory, res.experiment, args.target, args.method, names=res.names,
+                                     max_depth=args.max_depth, threshold=args.threshold)
+    print(discover.text(found))
+    for f in files:
+        print(f)
+    return 0
+
+
+def cmd_report(args) -> int:
+    print(pipeline.report(_saved(args)[2]))
     return 0
 
 

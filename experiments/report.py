@@ -1,7 +1,8 @@
-"""``report.html``: one page per experiment with its description, how it was run (the manifest's facts),
-every figure in the folder, the per-point tables and the full manifest. Figures are linked (the report sits
-beside them), so the page is small and always shows the current figures. Deterministic: the same folder
-gives the same bytes (no time of writing)."""
+"""The reports over results folders: ``report.html``, one page per experiment with its description, how it was
+run (the manifest's facts), every figure in the folder with its caption (from the figure's module), the
+per-point tables and the full manifest; and ``results/INDEX.md``, the run facts of the shipped experiments.
+Figures are linked (the report sits beside them), so the page is small and always shows the current figures.
+Deterministic: the same folder gives the same bytes (no time of writing)."""
 
 from __future__ import annotations
 
@@ -11,24 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments import analysis, store
-from experiments.config import OUTCOMES
+from experiments.analysis import summary as summary_table
+from experiments.definition import models
+from experiments.figures import discovery, registry
+from experiments.storage.atomic import atomic_write_text, read_json
+from experiments.storage.layout import MANIFEST
 
 REPORT = "report.html"
-CAPTIONS = {
-    "frequencies": "Regime at settlement at each design point (stacked shares of runs; n = runs per point).",
-    "frequencies_ci": "P(regime) against the swept parameter with 95 % Wilson intervals.",
-    "phase_map": "Dominant regime (colour) and its frequency (shade) over two parameters; ties hatched.",
-    "metrics": "Means over runs with 95 % intervals (Wilson for shares of runs, percentile bootstrap otherwise).",
-    "timeseries": "Quadrant shares over time: mean and 10–90 % band over the runs that kept step data.",
-    "paths": "Paths A–D by action on Prashantham & Birkinshaw's 2×2 (mean events per run).",
-    "dependence": "P(regime) in bins of each parameter (95 % Wilson) and each point's P(target).",
-    "sobol": "Sobol first-order and total indices with 95 % bootstrap intervals.",
-    "morris": "Morris elementary effects (μ*, σ).",
-    "hysteresis": "The regime against a parameter from two starts; shaded where the start decides.",
-    "shocks": "Return of the pre-shock regime: probability (95 % Wilson) and time (censored runs marked).",
-    "turnover": "Regime frequencies and composition against SME turnover, per start.",
-}
+INDEX = "INDEX.md"
 _CSS = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.15rem .4rem;
 text-align:right}th{background:#f3f3f3}figure{margin:1.5rem 0}img{max-width:100%}figcaption{font-size:.9rem;
@@ -66,12 +57,12 @@ def _facts(m: dict) -> str:
 
 
 def _figures(directory: Path) -> str:
+    captions = registry.captions()
     parts = []
     for png in sorted(directory.glob("*.png")):
         stem = png.stem
         key = stem.split("_p")[0] if "_p" in stem and stem.rsplit("_p", 1)[-1].isdigit() else stem
-        caption = CAPTIONS.get(key, "Scenario discovery: boxes of parameter space leading to the target regime."
-                               if key.startswith("discovery_") else "")
+        caption = captions.get(key, discovery.CAPTION if key.startswith("discovery_") else "")
         pdf = png.with_suffix(".pdf")
         link = f" (<a href='{html.escape(pdf.name)}'>PDF</a>)" if pdf.exists() else ""
         parts.append(f"<figure><img src='{html.escape(png.name)}' alt='{html.escape(stem)}'>"
@@ -79,13 +70,14 @@ def _figures(directory: Path) -> str:
     return "".join(parts) or "<p>No figures yet: <code>python -m experiments plot NAME</code>.</p>"
 
 
-def write(directory: Path) -> Path:
-    """Write ``<directory>/report.html`` atomically; returns its path."""
+def write(directory: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """Write ``<directory>/report.html`` atomically from the folder's manifest, figures and ``tables`` (the
+    saved tables, by name); returns its path."""
     directory = Path(directory)
-    if not (directory / store.MANIFEST).exists():
-        raise ValueError(f"{directory}: no {store.MANIFEST}; not a results folder (run the experiment first)")
-    m = store.read_json(directory / store.MANIFEST)
-    tables = analysis.load_tables(directory)
+    if not (directory / MANIFEST).exists():
+        raise ValueError(f"{directory}: no {MANIFEST}; not a results folder (run the experiment first)")
+    m = read_json(directory / MANIFEST)
+    outcome = models.info(m.get("model") or models.DEFAULT_MODEL).headline
     name = html.escape(str(m.get("name", directory.name)))
     body = [f"<h1>{name}</h1>", f"<p>{html.escape(m.get('description', ''))}</p>", "<h2>How it was run</h2>",
             _facts(m), "<h2>Figures</h2>", _figures(directory)]
@@ -93,14 +85,14 @@ def write(directory: Path) -> Path:
     if summary is not None and not summary.empty:
         names = list(m.get("design", {}).get("names", []))
         cols = ["point", *[n for n in names if n in summary], "n"]
-        for o in OUTCOMES:
+        for o in outcome.categories if outcome is not None else ():
             cols += [f"freq_{o}", f"freq_{o}_lo", f"freq_{o}_hi"]
-        cols += [c for c in ("dominant", "tie", "settle_step_mean") if c in summary]
+        step = [f"{outcome.step_key}_mean"] if outcome is not None and outcome.step_key else []
+        cols += [c for c in ("dominant", "tie", *step) if c in summary]
         body += ["<h2>Regime frequencies per point (95 % Wilson intervals)</h2>",
                  _table(summary[[c for c in cols if c in summary]]),
-                 f"<p>All per-point columns: <a href='{analysis.SUMMARY}'>{analysis.SUMMARY}</a>.</p>"]
-    for key, title in (("sensitivity", "Sensitivity indices"), ("hysteresis", "Hysteresis: P by start"),
-                       ("shocks", "Shocked runs")):
+                 f"<p>All per-point columns: <a href='{summary_table.FILE}'>{summary_table.FILE}</a>.</p>"]
+    for key, title in (("sensitivity", "Sensitivity indices"), *registry.table_titles().items()):
         if key in tables and not tables[key].empty:
             body += [f"<h2>{title}</h2>", _table(tables[key])]
     for csv in sorted(directory.glob("discovery_*.csv")):
@@ -111,5 +103,40 @@ def write(directory: Path) -> Path:
     page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{name}</title>"
             f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
     out = directory / REPORT
-    store.atomic_write_text(out, page)
+    atomic_write_text(out, page)
+    return out
+
+
+def index(root: Path, names: list[str]) -> Path:
+    """``results/INDEX.md``: what each shipped experiment ran, when, on which code, in how long."""
+    lines = [
+        "# Shipped results: run facts (generated by `python -m experiments run-all --shipped`; do not edit)",
+        "",
+        "| experiment | design | points × replicates | runs | wall s | run s | finished (UTC) | commit | model |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    total_wall = 0.0
+    prints = set()
+    for name in names:
+        path = root / name / MANIFEST
+        if not path.exists():
+            continue
+        m = read_json(path)
+        wall = sum(s.get("wall_seconds", 0) for s in m["sessions"])
+        cpu = sum(s.get("run_seconds", 0) for s in m["sessions"])
+        total_wall += wall
+        prints.add(m.get("model_fingerprint"))
+        git = m.get("git", {})
+        commit = str(git.get("commit"))[:10] + (" (dirty)" if git.get("dirty") else "")
+        exp = m["experiment"]
+        reps = f"{exp['replicates']}" + (f"–{exp['adaptive']['max_replicates']}" if exp.get("adaptive") else "")
+        n_points = m["design"].get("n_points", len(m["design"].get("points", [])))
+        lines.append(f"| {name} | {exp['design']} | {n_points} × {reps} | {m['runs']['done']} "
+                     f"| {wall:.0f} | {cpu:.0f} | {m.get('finished')} | {commit} | {m.get('model_fingerprint')} |")
+    lines += ["", f"Total wall time {total_wall:.0f} s; run s = model time summed over workers.", ""]
+    if len(prints) > 1:
+        lines += ["**Warning:** the model code changed between these experiments (several model fingerprints): "
+                  "regenerate with `python -m experiments run-all --shipped --fresh`.", ""]
+    out = root / INDEX
+    atomic_write_text(out, "\n".join(lines))
     return out

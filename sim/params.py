@@ -7,6 +7,7 @@ ranges and meanings from :data:`PARAMS`. Nothing else lists parameters.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 from dataclasses import dataclass, replace
@@ -16,6 +17,8 @@ __all__ = [
     "PARAMS",
     "GROUPS",
     "Param",
+    "ParameterError",
+    "check_size",
     "defaults",
     "validate",
     "parse_value",
@@ -23,6 +26,22 @@ __all__ = [
 ]
 
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
+
+
+class ParameterError(ValueError):
+    """A parameter set the model cannot take: an unknown name, a wrong type, a value out of its range, or a
+    violated relation between parameters. ``name``, ``value`` and ``valid`` say which, what and what would do;
+    the message is one line naming all three (long values cut short)."""
+
+    def __init__(self, name: str, value: Any, valid: str, message: str | None = None) -> None:
+        self.name, self.value, self.valid = name, value, valid
+        super().__init__(message or f"parameter {name!r}: invalid value {short(value)}; valid: {valid}")
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters: an error message never echoes a huge input whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 12]}… ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)
@@ -67,52 +86,50 @@ class Param:
         return f"{kind} in [{_fmt(self.low)}, {_fmt(self.high)}]"
 
     def check(self, value: Any) -> Any:
-        """Return ``value`` in canonical type, or raise ``ValueError`` naming the problem."""
-        bad = f"parameter {self.name!r}: invalid value {value!r}; valid: {self.valid}"
+        """Return ``value`` in canonical type, or raise :class:`ParameterError` naming the problem."""
+        bad = ParameterError(self.name, value, self.valid)
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
             # numpy bools and 0/1 ints from samplers are accepted, nothing else
             if type(value).__name__ == "bool_" or (isinstance(value, int) and value in (0, 1)):
                 return bool(value)
-            raise ValueError(bad)
+            raise bad
         if self.kind == "choice":
             if isinstance(value, str) and value in self.choices:
                 return value
-            raise ValueError(bad)
+            raise bad
         if self.kind == "months":
             return self._check_months(value, bad)
-        if isinstance(value, bool) or not _is_number(value):
-            raise ValueError(bad)
+        if isinstance(value, bool) or not _is_number(value) or not math.isfinite(float(value)):
+            raise bad  # infinities and NaN too: never an OverflowError from int(inf)
         if self.kind == "int":
             if float(value) != math.floor(float(value)):
-                raise ValueError(bad)
+                raise bad
             value = int(value)
         else:
             value = float(value)
-            if math.isnan(value):
-                raise ValueError(bad)
         if not (self.low <= value <= self.high):
-            raise ValueError(bad)
+            raise bad
         return value
 
 
-    def _check_months(self, value: Any, bad: str) -> tuple[int, ...]:
+    def _check_months(self, value: Any, bad: ParameterError) -> tuple[int, ...]:
         if isinstance(value, str):
             value = [v for v in value.replace(",", " ").split() if v]
         if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_HORIZONS:
-            raise ValueError(bad)
+            raise bad
         months = []
         for v in value:
             try:
                 f = float(v)
             except (TypeError, ValueError):
-                raise ValueError(bad) from None
+                raise bad from None
             if isinstance(v, bool) or not math.isfinite(f) or f != math.floor(f) or not self.low <= f <= self.high:
-                raise ValueError(bad)
+                raise bad
             months.append(int(f))
         if any(b <= a for a, b in itertools.pairwise(months)):
-            raise ValueError(bad)
+            raise bad
         return tuple(months)
 
 
@@ -371,26 +388,72 @@ def defaults() -> dict[str, Any]:
 def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the full parameter set: defaults updated by ``overrides``, each checked.
 
-    Raises ``ValueError`` naming the parameter, the value and the valid range for an
-    unknown name, a wrong type or an out-of-range value, and for violated relations
+    Raises :class:`ParameterError` (a ``ValueError``) naming the parameter, the value and the valid
+    range for an unknown name, a wrong type or an out-of-range value, and for violated relations
     between parameters.
     """
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ParameterError("params", overrides, "a dict of parameter names and values",
+                             f"parameters must be a dict of names and values, got {type(overrides).__name__}")
     params = defaults()
     for name, value in (overrides or {}).items():
         if name not in PARAMS:
-            raise ValueError(f"unknown parameter {name!r}; known: {', '.join(PARAMS)}")
+            raise unknown(name)
         params[name] = PARAMS[name].check(value)
     if params["contracts_per_sme"] > params["n_markets"]:
-        raise ValueError(
-            f"parameter 'contracts_per_sme': invalid value {params['contracts_per_sme']!r}; "
-            f"valid: integer in [1, n_markets={params['n_markets']}]"
-        )
+        raise ParameterError("contracts_per_sme", params["contracts_per_sme"],
+                             f"integer in [1, n_markets={params['n_markets']}]")
     if params["comm_min"] > params["comm_max"]:
-        raise ValueError(
-            f"parameter 'comm_min': invalid value {params['comm_min']!r}; "
-            f"valid: number in [0, comm_max={params['comm_max']:g}]"
-        )
+        raise ParameterError("comm_min", params["comm_min"], f"number in [0, comm_max={params['comm_max']:g}]")
     return params
+
+
+def unknown(name: Any) -> ParameterError:
+    """The error for a name that is not a parameter: the closest names of the table, never all sixty."""
+    close = difflib.get_close_matches(str(name)[:100], list(PARAMS), n=3)
+    hint = f"did you mean {' or '.join(close)}?" if close else "not a name of the table"
+    return ParameterError(str(name), None, "a name of the table",
+                          f"unknown parameter {short(name)}: {hint} (`python -m sim --params` lists them all)")
+
+
+# What one run costs, for size caps and time estimates (the CLI, the experiment runner): the Mesa reference
+# step at defaults takes about 3 µs per contract-step on the project's 2-core machine (docs/PERFORMANCE.md);
+# estimates quote it rounded up, so they err on the long side.
+SECONDS_PER_CONTRACT_STEP = 5e-6
+MAX_AGENTS = 2_000_000  # subsidiaries × niches (the free-slot index) plus SME-market slots: memory, not time
+
+
+def run_size(params: dict[str, Any]) -> tuple[int, int]:
+    """(agents, contract-steps) of one run at most: the partner indexes' slots (subsidiaries × niches, plus SMEs
+    × target markets) and the active contracts × ``max_steps``, an upper bound (a run may stop earlier)."""
+    subs = params["n_mnes"] * params["n_markets"]
+    slots = params["n_smes"] * params["contracts_per_sme"]
+    return subs * params["n_niches"] + slots, min(slots, subs * params["n_niches"]) * params["max_steps"]
+
+
+def check_size(params: dict[str, Any], max_seconds: float | None = None) -> float:
+    """Refuse a run too large to build (:data:`MAX_AGENTS`) or, with ``max_seconds``, estimated to take longer;
+    return the estimated seconds (an upper bound) otherwise. Raises :class:`ParameterError` naming the sizes."""
+    agents, work = run_size(params)
+    if agents > MAX_AGENTS:
+        raise ParameterError("n_smes", params["n_smes"], f"a population of at most {MAX_AGENTS:,} slots",
+                             f"population too large for one run: {agents:,} partner slots (n_mnes × n_markets × "
+                             f"n_niches + n_smes × contracts_per_sme); valid: at most {MAX_AGENTS:,}")
+    seconds = work * SECONDS_PER_CONTRACT_STEP
+    if max_seconds is not None and seconds > max_seconds:
+        raise ParameterError("max_steps", params["max_steps"], f"a run estimated under {max_seconds:,.0f} s",
+                             f"run estimated to take up to {_duration(seconds)} ({work:,} contract-steps: "
+                             f"max_steps {params['max_steps']:,} × up to {work // params['max_steps']:,} contracts)"
+                             f"; valid: under {_duration(max_seconds)} (raise the limit to run it anyway)")
+    return seconds
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -400,7 +463,7 @@ _FALSE = {"false", "0", "no", "off"}
 def parse_value(name: str, text: str) -> Any:
     """Parse a command-line string into the parameter's type and check it."""
     if name not in PARAMS:
-        raise ValueError(f"unknown parameter {name!r}; known: {', '.join(PARAMS)}")
+        raise unknown(name)
     p = PARAMS[name]
     raw: Any = text.strip()
     if p.kind == "bool":
@@ -417,7 +480,7 @@ def parse_value(name: str, text: str) -> Any:
 def parse_assignment(text: str) -> tuple[str, Any]:
     """Parse ``name=value`` (as given to ``--set``)."""
     if "=" not in text:
-        raise ValueError(f"--set expects name=value, got {text!r}")
+        raise ParameterError("--set", text, "name=value", f"--set expects name=value, got {short(text)}")
     name, _, value = text.partition("=")
     name = name.strip()
     return name, parse_value(name, value)

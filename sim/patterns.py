@@ -95,6 +95,8 @@ def confirm(params: dict, seed: int) -> dict:
             "final_at_twice": model.final_regime, "founding": founding_tensions(model.events.columns, model.steps)}
 
 
+
+
 def founding_tensions(events: dict[str, list], end: int) -> list[tuple[int, bool]]:
     """§13.5 (a): for each contract of the initial population that started in a tension (Q2 or Q4), the months
     to its resolution, its first path event or its end by exit, and whether it resolved (False: censored, by

@@ -1,10 +1,10 @@
-"""Shared by several test modules: Hypothesis parameter sets, an executor interrupted on cue."""
+"""Shared by several test modules: Hypothesis parameter sets (the experiment runner's helpers are in
+``tests/experiments/support.py``)."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from experiments import runner
 from sim.params import PARAMS
 
 
@@ -36,17 +36,3 @@ def _repair(params: dict) -> dict:
     params["contracts_per_sme"] = min(params["contracts_per_sme"], params["n_markets"])
     params["comm_min"] = min(params["comm_min"], params["comm_max"])
     return params
-
-
-class InterruptAfter(runner.SerialExecutor):
-    """A serial executor interrupted (as by Ctrl-C) after ``n`` chunks."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.n = n
-
-    def wait(self, futures):
-        if self.n == 0:
-            raise KeyboardInterrupt
-        self.n -= 1
-        return super().wait(futures)

@@ -38,7 +38,7 @@ def test_the_specification_copy_is_current():
 
 
 def test_data_doc_names_every_summary_key_and_event_column():
-    from experiments.labels import markdown_outputs
+    from experiments.figures.labels import markdown_outputs
     from sim.vocabulary import EVENT_COLUMNS, SUMMARY_KEYS
 
     data = (ROOT / "docs" / "DATA.md").read_text()

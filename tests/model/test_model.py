@@ -191,10 +191,19 @@ def test_cli_prints_a_summary():
     ("args", "fragment"),
     [
         (["--set", "n_smes=-3"], "'n_smes'"),
-        (["--set", "trust_zero=0.1"], "unknown parameter 'trust_zero'"),
+        (["--set", "trust_zero=0.1"], "unknown parameter 'trust_zero': did you mean"),
         (["--set", "platform=maybe"], "'platform'"),
         (["--set", "ecosystem"], "name=value"),
         (["--seed", "x"], "--seed"),
+        (["--seed", "-1"], "--seed: invalid value '-1'; valid: a whole number ≥ 0"),
+        (["--set", "n_smes=1e999"], "'n_smes': invalid value inf"),
+        (["--set", "max_steps=1e400"], "'max_steps': invalid value inf"),
+        (["--set", "n_smes=-inf"], "'n_smes'"),
+        (["--set", "n_smes=nan"], "'n_smes': invalid value nan"),
+        (["--set", "horizons=60,50"], "'horizons'"),
+        (["--set", "x" * 100_000 + "=1"], "characters)"),  # a huge name is not echoed whole
+        (["--set", "n_mnes=1000", "--set", "n_markets=10000"], "population too large for one run"),
+        (["--set", "max_steps=1000000", "--set", "stop_on_settle=false", "--max-minutes", "1"], "estimated"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_code_2(args, fragment):
@@ -202,4 +211,4 @@ def test_cli_bad_input_is_one_line_and_exit_code_2(args, fragment):
     assert out.returncode == 2
     assert fragment in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
-    assert out.stdout == ""
+    assert out.stdout == "" and len(out.stderr) < 1000

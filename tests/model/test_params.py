@@ -107,3 +107,15 @@ def test_parse_value_converts_command_line_strings():
         parse_assignment("ecosystem")
     with pytest.raises(ValueError, match="'n_smes'"):
         parse_value("n_smes", "many")
+
+
+def test_parameter_errors_name_the_parameter_value_and_range_and_are_value_errors():
+    from sim.params import ParameterError, validate
+
+    for bad, name in (({"n_smes": float("inf")}, "n_smes"), ({"trust0": float("nan")}, "trust0"),
+                      ({"horizons": [60, 60]}, "horizons"), ({"x" * 5000: 1}, "x" * 5000)):
+        with pytest.raises(ParameterError) as err:
+            validate(bad)
+        assert isinstance(err.value, ValueError) and err.value.name == name and len(str(err.value)) < 1200
+    with pytest.raises(ParameterError, match="parameters must be a dict"):
+        validate([("n_smes", 10)])

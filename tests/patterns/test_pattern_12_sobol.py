@@ -16,7 +16,8 @@ import tomllib
 
 import pytest
 
-from experiments import config, run_experiment
+from experiments import run_experiment
+from experiments.definition import config
 
 pytestmark = pytest.mark.slow
 

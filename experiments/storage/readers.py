@@ -1,0 +1,139 @@
+"""Reading a results folder: the ``load_*`` functions every reader uses (analysis, figures, the API,
+users), and :func:`iter_runs` for analyses that must not hold every run. Only files the journal vouches
+for are read; damage raises :class:`~experiments.storage.errors.StoreError`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from experiments.storage.errors import StoreError
+from experiments.storage.journal import damage_message, files_of, read_journal, verify
+from experiments.storage.layout import JOURNAL, LEGACY_STEPS, RUNS, RUNS_CSV, final_name
+
+
+def _snapshot(directory: Path) -> list[dict]:
+    """The journal's records with every referenced file checked (a torn last line is ignored: a writer
+    was killed while committing, those runs are not done)."""
+    records, _ = read_journal(directory)
+    if records and ("rename" in records[0] or "remove" in records[0]):
+        raise FileNotFoundError("a compaction is being finished")  # retried by the caller
+    problems = verify(directory, records)
+    if problems:
+        raise StoreError(damage_message(Path(directory), problems[0]))
+    return records
+
+
+def _read_table(directory: Path, table: str, columns: list[str] | None = None):
+    """The whole table, sorted by (point, replicate), as an Arrow table (None when absent)."""
+    import pyarrow as pa
+
+    from experiments.storage import parts
+
+    directory = Path(directory)
+    for attempt in range(5):  # a writer may compact (and remove parts) between our reads
+        try:
+            records = _snapshot(directory)
+            sources = [parts.Source(directory / f["file"], f["rows"], f["pmin"], f["pmax"])
+                       for t, f in files_of(records) if t == table and f["rows"]]
+            if not sources:
+                return None
+            if len(sources) == 1 and sources[0].path.name == final_name(table):  # compacted: sorted already
+                cols = None if columns is None else [c for c in columns if c in parts.read_schema(sources[0].path)]
+                return parts.read(sources[0].path, columns=cols)
+            schema = parts.unify([parts.pq.read_schema(s.path) for s in sources])
+            blocks = list(parts.sorted_blocks(sources, schema, columns, dedupe=table in ("runs", "failures")))
+            return pa.concat_tables(blocks) if blocks else None
+        except FileNotFoundError:
+            if attempt == 4:
+                raise
+            import time
+
+            time.sleep(0.2)
+    return None
+
+
+def _frame(table):
+    import pandas as pd
+
+    if table is None:
+        return pd.DataFrame()
+    df = table.to_pandas()
+    meta = (table.schema.metadata or {}).get(b"experiments.parameter_columns")
+    if meta:
+        df.attrs["parameter_columns"] = [c for c in json.loads(meta) if c in df.columns]
+    return df
+
+
+def load_runs(directory: Path, columns: list[str] | None = None):
+    """Every finished run as a DataFrame sorted by run id: run_id, point, replicate, seed, every parameter,
+    every summary key (empty when there are none). ``df.attrs["parameter_columns"]`` names the parameter
+    columns. Raises :class:`StoreError` if the folder is damaged."""
+    directory = Path(directory)
+    if not (directory / JOURNAL).exists() and (directory / RUNS_CSV).exists() and not (directory / RUNS).exists():
+        return _legacy_runs(directory)
+    return _frame(_read_table(directory, "runs", columns))
+
+
+def load_steps(directory: Path):
+    """Step data of the sampled runs (point, replicate, step, share_Q1..), sorted; empty when absent."""
+    directory = Path(directory)
+    if not (directory / JOURNAL).exists() and (directory / LEGACY_STEPS).is_dir():
+        return _legacy_steps(directory)
+    return _frame(_read_table(directory, "steps"))
+
+
+def load_events(directory: Path):
+    """The event log of each run (point, replicate, then the model's event columns); empty when absent."""
+    return _frame(_read_table(Path(directory), "events"))
+
+
+def load_table(directory: Path, table: str, columns: list[str] | None = None):
+    """Any table of the folder by name (point, replicate, then its columns), sorted; empty when absent: e.g. the
+    ``timeline`` a model made for every run when the figures asked for it."""
+    return _frame(_read_table(Path(directory), table, columns))
+
+
+def load_failures(directory: Path):
+    """Runs that raised and have not since succeeded (run_id, point, replicate, seed, error)."""
+    df = _frame(_read_table(Path(directory), "failures"))
+    if df.empty:
+        return df
+    done = load_runs(directory, columns=["point", "replicate"])
+    if done.empty:
+        return df
+    ok = set(zip(done["point"], done["replicate"]))
+    return df[[k not in ok for k in zip(df["point"], df["replicate"])]].reset_index(drop=True)
+
+
+def iter_runs(directory: Path, columns: list[str] | None = None, rows: int = 32_768) -> Iterator:
+    """The runs in run-id order, ``rows`` at a time (about), as DataFrames: for analyses that must not hold
+    every run in memory."""
+    from experiments.storage import parts
+
+    directory = Path(directory)
+    records = _snapshot(directory)
+    sources = [parts.Source(directory / f["file"], f["rows"], f["pmin"], f["pmax"])
+               for t, f in files_of(records) if t == "runs" and f["rows"]]
+    if not sources:
+        return
+    schema = parts.unify([parts.pq.read_schema(s.path) for s in sources])
+    for block in parts.sorted_blocks(sources, schema, columns, dedupe=True, block_rows=rows):
+        yield _frame(block)
+
+
+def _legacy_runs(directory: Path):
+    import pandas as pd
+
+    df = pd.read_csv(directory / RUNS_CSV, on_bad_lines="skip")
+    if "run_id" not in df.columns:
+        raise StoreError(damage_message(directory, f"{directory / RUNS_CSV}: no header row"))
+    return df.drop_duplicates("run_id").sort_values("run_id").reset_index(drop=True)
+
+
+def _legacy_steps(directory: Path):
+    import pandas as pd
+
+    files = sorted((directory / LEGACY_STEPS).glob("p*_r*.csv"))
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True) if files else pd.DataFrame()
