@@ -1,7 +1,7 @@
 """The page's introduction: what the model is, PB's 2×2 with paths A–D, exit / voice / loyalty / drift, how to read
 the page, where to read more; and the glossary at the foot of the page.
 
-The 2×2 is drawn as the experiments' path figure draws it (``experiments/plots/flows.py``: the same
+The 2×2 is drawn as the experiments' path figure draws it (``experiments/figures/paths.py``: the same
 positions, box spacing, colours and arrows; a test checks the geometry), so that a student who meets
 the figure in the results recognises it.
 """
@@ -20,7 +20,7 @@ from sim.dashboard.glossary import term
 from sim.palette import ACTION_COLOURS, QUADRANT_COLOURS
 from sim.vocabulary import QUADRANT_NAMES
 
-# as experiments/plots/flows.py: x = subsidiary exploitation → exploration, y = SME domestic → international
+# as experiments/figures/paths.py: x = subsidiary exploitation → exploration, y = SME domestic → international
 QPOS = {"Q1": (0, 0), "Q2": (0, 1), "Q3": (1, 1), "Q4": (1, 0)}
 S = 1.9  # spacing of the quadrant boxes (box side 1)
 PATH_ENDS = {"A": ("Q2", "Q1"), "B": ("Q4", "Q1"), "C": ("Q2", "Q3"), "D": ("Q4", "Q3")}

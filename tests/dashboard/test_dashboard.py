@@ -153,7 +153,7 @@ def test_intro_explains_the_2x2_and_exit_voice_loyalty_drift_with_links():
 
 
 def test_the_2x2_is_drawn_as_the_experiments_path_figure():
-    flows = pytest.importorskip("experiments.plots.flows")
+    flows = pytest.importorskip("experiments.figures.paths")
     assert intro.QPOS == flows._QPOS and intro.S == flows._S and intro.PATH_ENDS == flows._PATH_ENDS
 
 

@@ -120,9 +120,13 @@ def _month(page) -> int:
 def _play_until(page, month: int) -> None:
     from playwright.sync_api import expect
 
+    start = _month(page)
     page.get_by_role("button", name="▶").click()
     deadline = time.monotonic() + 300
-    while _month(page) < month and time.monotonic() < deadline and page.get_by_role("button", name="❚❚").count():
+    while time.monotonic() < deadline:  # ❚❚ may not be drawn yet, or gone already: the month decides
+        now = _month(page)
+        if now >= month or (now > start and not page.get_by_role("button", name="❚❚").count()):
+            break
         time.sleep(0.2)
     if page.get_by_role("button", name="❚❚").count():
         page.get_by_role("button", name="❚❚").click()
