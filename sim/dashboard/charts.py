@@ -86,7 +86,8 @@ def series(name: str, xmax: int) -> dict[str, Any]:
     """Columns of the step table against the month; hovering shows every value at the nearest month."""
     columns = SERIES[name]
     rows = alt.Chart(alt.Data(name="rows"))
-    x = alt.X("step:Q", title="month", scale=alt.Scale(domain=[0, xmax], nice=False))
+    x = alt.X("step:Q", title="month", scale=alt.Scale(domain=[0, xmax], nice=False),
+              axis=alt.Axis(labelOverlap=True, labelSeparation=6))  # no "450500" on a phone
     if name == "means":
         colours = [SERIES_COLOURS[0], SERIES_COLOURS[2], SERIES_COLOURS[1]]
         y_title = "mean (0–1)"

@@ -96,7 +96,7 @@ def RunCard(session: Session):
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=not _event_loop_running())
     with solara.Row(justify="space-between", classes=["pb-buttons"]):
         solara.Button("Reset", color="primary", on_click=session.reset)
-        solara.Button("❚❚" if playing.value else "▶", color="primary", disabled=not gate.running,
+        solara.Button("❚❚" if playing.value and gate.running else "▶", color="primary", disabled=not gate.running,
                       on_click=lambda: playing.set(not playing.value))
         solara.Button("Step", color="primary", disabled=playing.value or not gate.running,
                       on_click=lambda: session.step())
