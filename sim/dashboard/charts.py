@@ -76,10 +76,12 @@ def _marks(xmax: int) -> alt.LayerChart:
     marks = alt.Chart(alt.Data(name="marks"))
     x = alt.X("step:Q", scale=alt.Scale(domain=[0, xmax]))
     rule = marks.mark_rule(color=SERIES_COLOURS[2], strokeDash=[5, 3]).encode(x=x, tooltip=["label:N", "step:Q"])
-    text = marks.mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=11, color=SERIES_COLOURS[2]).encode(
+    label = {"align": "left", "baseline": "top", "dx": 3, "dy": 2, "fontSize": 11}
+    halo = marks.mark_text(**label, color="white", stroke="white", strokeWidth=3, strokeJoin="round").encode(
         x=x, y=alt.value(0), text="label:N"
-    )
-    return rule + text
+    )  # white under the label: readable over a filled area
+    text = marks.mark_text(**label, color=SERIES_COLOURS[2]).encode(x=x, y=alt.value(0), text="label:N")
+    return rule + halo + text
 
 
 def series(name: str, xmax: int) -> dict[str, Any]:
