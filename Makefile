@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint app bench experiments identity clean
+.PHONY: run test test-fast lint app app-dev bench experiments identity clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,12 @@ test-fast: $(STAMP)  ## everything but the slow pattern tests
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-app: $(STAMP)  ## the interactive dashboard on http://localhost:8765
-	-$(BIN)/python tools/solara_assets.py  # Solara's front end from npm where its CDN is out of reach
+app: $(STAMP)  ## the interactive dashboard on http://localhost:8765 (production build; `make app-dev` reloads on edits)
+	-$(BIN)/python tools/solara_assets.py  # Solara's front end and Vega from npm where their CDN is out of reach
+	$(BIN)/solara run sim/dashboard/app.py --host localhost --port 8765 --production
+
+app-dev: $(STAMP)  ## the dashboard with Solara's development build: reloads when a file changes
+	-$(BIN)/python tools/solara_assets.py
 	$(BIN)/solara run sim/dashboard/app.py --host localhost --port 8765
 
 experiments: $(STAMP)  ## regenerate every shipped result in results/ (about an hour on 2 cores)

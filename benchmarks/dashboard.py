@@ -1,26 +1,30 @@
-"""Dashboard play speed: steps per second at the default population (target: at least 10).
+"""Dashboard play speed: steps per second at the default population, in process and in headless Chromium.
 
-    .venv/bin/python benchmarks/dashboard.py                 # in process, ~1 min
-    .venv/bin/python benchmarks/dashboard.py --browser 20    # also 20 s of Play in headless Chromium
-    .venv/bin/python benchmarks/dashboard.py --json          # also results/dashboard-<interpreter>-<date>.json
+    .venv/bin/python benchmarks/dashboard.py                  # in process, ~30 s
+    .venv/bin/python benchmarks/dashboard.py --browser 20     # also 20 s of Play in Chromium: one session, then two
+    .venv/bin/python benchmarks/dashboard.py --json           # also benchmarks/results/dashboard-<where>-<date>.json
 
-Section 1, in process. The page (``sim.dashboard.app.Page``) is rendered by Solara's test renderer and
-its Step button clicked, as a user would, ``--steps`` times: each click is one model step,
-a frame of every view whose picture changed, and Solara's re-render of the page (everything
-the server does per step except sending the widgets' new values over the websocket). The
-same steps are then broken down into the model step and each view's frame, and compared
-within this one run with drawing every figure afresh on each step (a full matplotlib draw
-of a new figure, as the dashboard did before commit 23dba64; it also paid ``bbox_inches="tight"``,
-a second draw, so the ratio is a lower bound). Steps per second while playing are
-1000 / max(play interval, ms per step).
+Targets (issue 20): at least 15 steps per second in headless Chromium for one session and 8 for each of
+two sessions at once, at the default population and the default speed (20 months per second).
 
-Section 2 (``--browser SECONDS``) serves the dashboard with ``solara run``, opens it in
-Debian's Chromium (``/usr/bin/chromium``), presses Play and counts the steps shown over the
-given time: end to end, with the browser on the same 2 cores as the server (in a classroom
-the browser runs on the students' machines).
+Section 1, in process. The page (``sim.dashboard.app.render_headless``) is rendered by Solara's test
+renderer and its Step button clicked, as a user would, ``--steps`` times: each click is one model
+step, one frame (``sim.dashboard.frame.build``: every chart's rows, as JSON) and Solara's re-render
+of the views (everything the server does per step except sending the widgets' new values over the
+websocket). The same steps are then broken down into the model step and the frame. The steps per
+second this allows, 1000 / (ms per click), is the in-process figure the browser's are set beside.
 
-Not a test: the machine is shared and noisy, so the script prints the load average beside
-the figures. Set MPLBACKEND=Agg if no display.
+Section 2 (``--browser SECONDS``) serves the dashboard with ``solara run --production``, opens it in
+Debian's Chromium (``/usr/bin/chromium``), once with one page and once with two pages at once (two
+browser contexts: two sessions), presses Play on each (run on past the resolution, ``?stop_on_settle=
+false&max_steps=2000``), and counts over the given time the months shown on each page (steps per
+second), the status line's updates (frames per second; a frame may hold several steps when drawing
+is slower than the speed) and, after the pause, the months the server had stepped (so that a page
+lagging behind its server would show). End to end, with the browser on the same cores as the server
+(in a classroom the browser runs on the students' machines).
+
+Not a test: the machine is shared and noisy, so the script prints the load average beside the figures,
+and the ratios that hold within one run (Chromium against in process; each of two sessions against one).
 """
 
 from __future__ import annotations
@@ -47,72 +51,54 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+QUERY = "?stop_on_settle=false&max_steps=2000"  # run on past the resolution, long enough for any measurement
+COUNT_FRAMES = """() => { window.pbFrames = 0; new MutationObserver(() => window.pbFrames++).observe(
+    document.querySelector('.piggyback-status'), {subtree: true, childList: true, characterData: true}); }"""
 
 
-def in_process(steps: int, afresh_steps: int) -> dict:
+def in_process(steps: int) -> dict:
     import ipyvuetify as v
     import mesa
 
-    import sim.dashboard.app as app
+    from sim.dashboard import app, frame, link, session
 
-    _box, rc, session = app.render_headless()
-    try:  # the defaults, run on past settlement
-        session.controls.set({**session.controls.value, "stop_on_settle": False})
-        session.reset()
+    _box, rc, sess = app.render_headless(QUERY)
+    try:
         step = rc.find(v.Btn, children=["Step"]).widget
         page_ms = []
         for _ in range(steps):
             start = time.perf_counter()
             step.click()
             page_ms.append(1000 * (time.perf_counter() - start))
-        model = session.model.value
-        assert model.steps == steps, f"the model stopped at step {model.steps}"
+        assert sess.model.value.steps == steps, f"the model stopped at step {sess.model.value.steps}"
+        payload = sum(len(text) for text in sess.frame.value.data.values())
     finally:
         rc.close()
 
-    # the same steps, broken down: the model, then each view's frame when its picture changed
-    model = app.DashboardModel(**app.model_kwargs({**app.ui.initial_controls(), "stop_on_settle": False}))
-    painters = {name: (make(model), changed) for name, (make, changed) in app.VIEWS.items()}
-    last = {name: None for name in painters}
-    model_ms, view_ms = [], {name: [] for name in painters}
-    for name, (painter, changed) in painters.items():
-        painter.render(model)
-        last[name] = changed(model)
+    # the same steps, broken down: the model, then the frame
+    plan = link.decode(QUERY)
+    model = session.DashboardModel(**plan.controls)
+    memory = frame.Memory(model)
+    model_ms, frame_ms = [], []
     for _ in range(steps):
         start = time.perf_counter()
         model.step()
         model_ms.append(1000 * (time.perf_counter() - start))
-        for name, (painter, changed) in painters.items():
-            start = time.perf_counter()
-            if changed(model) != last[name]:
-                painter.render(model)
-                last[name] = changed(model)
-            view_ms[name].append(1000 * (time.perf_counter() - start))
-
-    # every figure afresh, on the following steps
-    afresh_ms = []
-    for _ in range(afresh_steps):
-        model.step()
         start = time.perf_counter()
-        for make, _changed in app.VIEWS.values():
-            make(model).render(model)
-        afresh_ms.append(1000 * (time.perf_counter() - start))
-    blit_ms = [sum(ms[i] for ms in view_ms.values()) for i in range(steps)]
-
+        frame.build(model, memory)
+        frame_ms.append(1000 * (time.perf_counter() - start))
     page = statistics.mean(page_ms)
     return {
         "mesa": mesa.__version__,
         "steps": steps,
         "page_ms_per_step_mean": page,
         "page_ms_per_step_median": statistics.median(page_ms),
-        "steps_per_s_playing": 1000 / max(app.PLAY_INTERVAL, page),
-        "steps_per_s_limit_no_interval": 1000 / page,
         "model_ms_per_step": statistics.mean(model_ms),
-        "views_ms_per_step": {name: statistics.mean(ms) for name, ms in view_ms.items()},
-        "drawing_ms_per_step": statistics.mean(blit_ms),
-        "drawing_afresh_ms_per_step": statistics.mean(afresh_ms),
-        "afresh_over_blitting": statistics.mean(afresh_ms) / statistics.mean(blit_ms),
-        "play_interval_ms": app.PLAY_INTERVAL,
+        "frame_ms_per_step": statistics.mean(frame_ms),
+        "render_ms_per_step": page - statistics.mean(model_ms) - statistics.mean(frame_ms),
+        "frame_json_kb_at_end": payload / 1000,
+        "steps_per_s_limit": 1000 / page,
+        "speed_set": session.SPEED,
     }
 
 
@@ -122,8 +108,45 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _month(page) -> int:
+    return int(re.match(r"Month (\d+) ", page.locator(".piggyback-status").inner_text()).group(1))
+
+
+def play(browser, url: str, sessions: int, seconds: float) -> list[dict]:
+    """``sessions`` pages playing at once for ``seconds``: steps and frames shown per second, and the server's."""
+    from playwright.sync_api import expect
+
+    pages = []
+    for _ in range(sessions):
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.goto(url + QUERY)
+        pages.append(page)
+    for page in pages:
+        expect(page.locator(".piggyback-status")).to_contain_text("Month 0 ", timeout=120_000)
+        expect(page.locator(".pb-chart-network canvas")).to_be_visible(timeout=120_000)
+    for page in pages:
+        page.get_by_role("button", name="▶").click()
+    time.sleep(3)  # past the start
+    for page in pages:
+        page.evaluate(COUNT_FRAMES)
+    m0, t0 = [_month(p) for p in pages], time.perf_counter()
+    time.sleep(seconds)
+    m1, t1 = [_month(p) for p in pages], time.perf_counter()
+    frames = [p.evaluate("window.pbFrames") for p in pages]
+    for page in pages:
+        page.get_by_role("button", name="❚❚").click()
+    paused = time.perf_counter()
+    time.sleep(3)  # the last frame arrives
+    m2 = [_month(p) for p in pages]
+    for page in pages:
+        page.context.close()
+    return [{"seconds": t1 - t0, "steps_shown": b - a, "steps_per_s": (b - a) / (t1 - t0),
+             "frames_per_s": f / (t1 - t0), "server_steps_per_s": (c - a) / (paused - t0)}
+            for a, b, c, f in zip(m0, m1, m2, frames)]
+
+
 def in_browser(seconds: float) -> dict:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     subprocess.run([sys.executable, str(ROOT / "tools" / "solara_assets.py")], cwd=ROOT, capture_output=True)
     port = _free_port()
@@ -141,55 +164,51 @@ def in_browser(seconds: float) -> dict:
                 time.sleep(0.5)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.goto(url)
-            status = page.locator(".piggyback-status")
-            expect(status).to_have_text(re.compile(r"^Step 0 "), timeout=120_000)
-            stop = page.locator(".control-stop_on_settle")  # run on past settlement, as in section 1
-            stop.locator("[role=switch]").click(force=True)
-            expect(stop.locator(".piggyback-value")).to_have_text("off")
-            page.get_by_role("button", name="Reset", exact=True).click()
-            expect(page.locator(".piggyback-running")).to_contain_text("stop at settlement off")
-
-            def shown() -> int:
-                return int(re.match(r"Step (\d+)", status.inner_text()).group(1))
-
-            page.get_by_role("button", name="▶").click()
-            time.sleep(2)  # past the start
-            s0, t0 = shown(), time.perf_counter()
-            time.sleep(seconds)
-            s1, t1 = shown(), time.perf_counter()
-            page.get_by_role("button", name="❚❚").click()
-            browser.close()
+            try:
+                out = {"load_one": os.getloadavg()[0], "one": play(browser, url, 1, seconds)}
+                out["load_two"] = os.getloadavg()[0]
+                out["two"] = play(browser, url, 2, seconds)
+            finally:
+                browser.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"seconds": t1 - t0, "steps_shown": s1 - s0, "steps_per_s_end_to_end": (s1 - s0) / (t1 - t0)}
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=150, help="steps of the default model")
-    parser.add_argument("--afresh-steps", type=int, default=10, help="steps drawn afresh for the comparison")
+    parser.add_argument("--steps", type=int, default=150, help="steps of the default model, in process")
     parser.add_argument("--browser", type=float, default=0, metavar="SECONDS", help="also play in Chromium")
     conventions.add_json_options(parser)
     args = parser.parse_args()
     json_path = conventions.json_target(args, "dashboard")
     out = {"machine": f"{platform.node()}, {os.cpu_count()} cores", "load_before": os.getloadavg()}
-    out["in_process"] = r = in_process(args.steps, args.afresh_steps)
+    out["in_process"] = r = in_process(args.steps)
     print(f"Mesa {r['mesa']}, {args.steps} steps of the default model, load average {out['load_before'][0]:.2f}")
-    print(f"  page (model + frames + Solara render), per step: {r['page_ms_per_step_mean']:.1f} ms mean, "
-          f"{r['page_ms_per_step_median']:.1f} ms median")  # fmt: skip
-    print(f"  model step: {r['model_ms_per_step']:.2f} ms; frames: {r['drawing_ms_per_step']:.1f} ms ("
-          + ", ".join(f"{k} {v:.1f}" for k, v in r["views_ms_per_step"].items()) + ")")  # fmt: skip
-    print(f"  every figure afresh instead: {r['drawing_afresh_ms_per_step']:.1f} ms "
-          f"({r['afresh_over_blitting']:.1f}× the frames)")  # fmt: skip
-    print(f"  playing at the default interval ({r['play_interval_ms']} ms): {r['steps_per_s_playing']:.1f} steps/s "
-          f"(without interval: {r['steps_per_s_limit_no_interval']:.1f})")  # fmt: skip
+    print(f"  in process, per Step click: {r['page_ms_per_step_mean']:.1f} ms mean, "
+          f"{r['page_ms_per_step_median']:.1f} ms median (model {r['model_ms_per_step']:.2f} ms, frame "
+          f"{r['frame_ms_per_step']:.1f} ms, Solara's render of the views {r['render_ms_per_step']:.1f} ms; "
+          f"{r['frame_json_kb_at_end']:.0f} kB of chart rows at the end)")  # fmt: skip
+    print(f"  in process: at most {r['steps_per_s_limit']:.1f} steps/s, one frame a step "
+          f"(the page plays at {r['speed_set']} months per second by default)")  # fmt: skip
     if args.browser:
         out["browser"] = b = in_browser(args.browser)
-        print(f"  in Chromium, end to end: {b['steps_shown']} steps in {b['seconds']:.1f} s = "
-              f"{b['steps_per_s_end_to_end']:.1f} steps/s")  # fmt: skip
+        one, two = b["one"][0], b["two"]
+        print(f"  in Chromium, one session (load {b['load_one']:.1f}): {one['steps_per_s']:.1f} steps/s shown, "
+              f"{one['frames_per_s']:.1f} frames/s, server {one['server_steps_per_s']:.1f} steps/s "
+              f"(target ≥ 15)")  # fmt: skip
+        print(f"  in Chromium, two sessions at once (load {b['load_two']:.1f}): "
+              + ", ".join(f"{s['steps_per_s']:.1f}" for s in two) + " steps/s shown, "
+              + ", ".join(f"{s['frames_per_s']:.1f}" for s in two) + " frames/s (target ≥ 8 each)")  # fmt: skip
+        b["ratios"] = {
+            "one_session_over_in_process_limit": one["steps_per_s"] / r["steps_per_s_limit"],
+            "one_session_over_speed_set": one["steps_per_s"] / r["speed_set"],
+            "two_sessions_each_over_one": [s["steps_per_s"] / one["steps_per_s"] for s in two],
+        }
+        print("  ratios: Chromium one session / in-process limit {:.2f}; / speed set {:.2f}; each of two / one "
+              "{}".format(b["ratios"]["one_session_over_in_process_limit"], b["ratios"]["one_session_over_speed_set"],
+                          ", ".join(f"{x:.2f}" for x in b["ratios"]["two_sessions_each_over_one"])))
     out["load_after"] = os.getloadavg()
     print(f"load average after: {out['load_after'][0]:.2f}")
     conventions.write(json_path, {**out, "measured": conventions.provenance()}, args.overwrite)

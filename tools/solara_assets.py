@@ -22,16 +22,19 @@ import solara
 from solara.server.settings import assets
 
 SPEC = re.compile(r"((?:@[\w-]+/)?[\w.-]+)@(\d+\.\d+\.\d+[\w.-]*)/")
+DASHBOARD = Path(__file__).resolve().parents[1] / "sim" / "dashboard"  # its Vue components load Vega from the CDN
 
 
 def needed() -> list[str]:
-    """The ``name@version`` packages the server page and the grid layout load (read from Solara)."""
+    """The ``name@version`` packages the server page, the grid layout (read from Solara) and the dashboard's
+    own Vue components load."""
     root = Path(solara.__file__).parent
     vue3 = ipyvue.__version__.startswith("3")
     texts = [
         (root / "server/templates/solara.html.j2").read_text(),
         (root / ("widgets/vue/gridlayout_v3.vue" if vue3 else "widgets/vue/gridlayout.vue")).read_text(),
         assets.fontawesome_path.lstrip("/"),
+        *(vue.read_text() for vue in sorted(DASHBOARD.glob("*.vue"))),
     ]
     app = "@widgetti/solara-vuetify3-app" if vue3 else "@widgetti/solara-vuetify-app"
     specs = {f"{n}@{v}" for text in texts for n, v in SPEC.findall(text)}
