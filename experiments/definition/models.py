@@ -17,6 +17,9 @@ package's other modules named below; all but the parameter table are optional:
 - ``DERIVED`` and ``derived(columns)``: metrics computed from a table of summaries (name -> (keys it
   needs, function, meaning); ``derived`` returns those it has the keys for).
 - ``EVENT_COLUMNS``: the columns of the event log.
+- ``check_size(params, max_seconds=None)`` (then ``<package>.params``): the estimated seconds of one run (an
+  upper bound), raising ``ValueError`` for a run too large to build or, with ``max_seconds``, estimated to take
+  longer; the runner's size cap and time estimate (without it the runner estimates from measured runs).
 - Extra tables: a model whose ``run`` accepts a keyword ``tables`` returns, when asked (e.g.
   ``tables=("steps", "events")``), a summary dict with a ``"tables"`` entry mapping each table name
   to a list of row dicts.
@@ -34,10 +37,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from experiments.definition.errors import ExperimentError
+
 DEFAULT_MODEL = "sim.model:run"
 
 
-class ModelError(ValueError):
+class ModelError(ExperimentError):
     """The named model cannot be loaded or lacks what the runner needs; one line."""
 
 
@@ -53,6 +58,7 @@ class ModelInfo:
     derive: Callable[..., dict] | None = None  # derived(columns) -> {name: values}
     derived_names: tuple[str, ...] = ()
     event_columns: tuple[str, ...] = ()
+    check_size: Callable[..., float] | None = None  # check_size(params, max_seconds) -> seconds of one run, at most
 
     def validate(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The full parameter set (defaults updated by ``overrides``), each value checked."""
@@ -120,7 +126,12 @@ def info(spec: str = DEFAULT_MODEL) -> ModelInfo:
         derived_names=tuple(derived) if callable(derive) else (),
         event_columns=tuple(getattr(_where(module, package, "EVENT_COLUMNS", ("observe",)), "EVENT_COLUMNS", None)
                             or ()),
+        check_size=_callable(getattr(_where(module, package, "check_size", ("params",)), "check_size", None)),
     )
+
+
+def _callable(obj):
+    return obj if callable(obj) else None
 
 
 def _sub(package: str, name: str):
