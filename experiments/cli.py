@@ -24,7 +24,8 @@ from experiments.definition.config import ConfigError
 from experiments.definition.experiment import DEFAULT_TARGET, from_manifest
 from experiments.storage.atomic import read_json
 from experiments.storage.errors import RunnerError, StoreError
-from experiments.storage.layout import JOURNAL, MANIFEST, PARTS, RUNS_CSV, TABLES, final_name
+from experiments.storage.journal import data_files
+from experiments.storage.layout import JOURNAL, MANIFEST, PARTS, RUNS_CSV
 
 PROG = "python -m experiments"
 
@@ -335,7 +336,7 @@ def cmd_repair(args) -> int:
 
     directory = _directory(args)
     if not (directory / JOURNAL).exists() and not list((directory / PARTS).glob("*")) \
-            and not any((directory / final_name(t)).exists() for t in TABLES):
+            and not data_files(directory):
         raise UsageError(f"{directory} holds no results to repair")
 
     with folders.Folder(directory):

@@ -26,7 +26,7 @@ from experiments.engine.preflight import Plan, plan, prepare
 from experiments.figures import discovery as discovery_figure
 from experiments.figures import registry
 from experiments.storage.atomic import atomic_write_frame
-from experiments.storage.readers import load_runs, load_steps
+from experiments.storage.readers import load_runs, load_steps, load_table
 
 __all__ = ["analyse", "discover", "draw", "executor", "experiment", "finish", "index", "load_tables", "plan",
            "prepare", "report", "run", "runs", "shipped", "table_files"]
@@ -71,14 +71,15 @@ def analyse(directory: Path, exp: Experiment, design: designs.Design, write: boo
     model = exp.model_info
     out: dict[str, pd.DataFrame] = {}
     metrics = [*exp.outputs.get("metrics", []), *registry.metrics(exp.outputs)]
-    out["summary"] = summary.summarise(runs, design.names, design.points, metrics, model)
+    out["summary"] = summary.summarise(runs, design.names, design.points, metrics, model, labels=design.labels)
     steps = load_steps(directory)
     if not steps.empty:
         out["timeseries"] = timeseries.timeseries(steps)
     if exp.design in ("sobol", "morris") and not out["summary"].empty:
         out["sensitivity"] = sensitivity.sensitivity(exp.design, design.problem, design.X, out["summary"], exp.target,
                                                      exp.levels, design_seed(exp.entropy), exp.calc_second_order)
-    out.update(registry.tables(runs, out["summary"], design.names, exp.outputs))
+    data = {t: load_table(directory, t, columns) for t, columns in registry.model_tables(exp.outputs).items()}
+    out.update(registry.tables(runs, out["summary"], design.names, exp.outputs, data, model))
     if write:
         for key, name in table_files().items():
             if key in out and not out[key].empty:
@@ -103,7 +104,10 @@ def draw(directory: Path, tables: dict[str, pd.DataFrame], exp: Experiment, name
          labels: dict[str, str] | None = None, formats: tuple[str, ...] | None = None,
          design: str | None = None) -> list[Path]:
     """Every figure the tables allow (:func:`experiments.figures.draw_all`); ``design``: the design type, when
-    the caller passes it (else the figures guess from the summary whether the design was sampled)."""
+    the caller passes it (else the figures guess from the summary whether the design was sampled; a list of
+    points is always known as one)."""
+    if design is None and exp.design == "points":
+        design = exp.design
     return registry.draw_all(directory, tables, names, exp.outputs, design=design, labels=labels, formats=formats,
                              model=exp.model_info)
 

@@ -3,8 +3,8 @@
 Two methods, both from maintained libraries (nothing of theirs re-implemented here):
 
 - ``tree`` (default; scikit-learn): a classification tree (CART) on the design parameters predicts each
-  run's settled regime (all outcomes at once); each leaf is a box (bounds on numeric parameters, sets of
-  values for categorical ones). For the target regime every leaf reports
+  run's headline outcome (this project's model: the long-run regime; all its categories at once); each leaf
+  is a box (bounds on numeric parameters, sets of values for categorical ones). For the target every leaf reports
   **coverage** (share of all target runs that fall in the box), **density** (share of the box's runs that
   reached the target) and **mass** (share of all runs in the box); the leaves the tree assigns to the target
   are its boxes.
@@ -74,7 +74,8 @@ def _check(runs: pd.DataFrame, names: Sequence[str], target: str, method: str, o
     if runs is None or runs.empty or outcome.key not in runs:
         raise DiscoveryError("no runs to analyse (the raw runs are not in this results folder: run the experiment)")
     if not (runs[outcome.key].astype(str) == target).any():
-        raise DiscoveryError(f"no run settled in {target} (0 of {len(runs)}): there is no region to find")
+        raise DiscoveryError(f"no run reached {target} (0 of {len(runs)} runs' {outcome.label}): there is no "
+                             "region to find")
     feats = _features(runs, names)
     if not feats:
         raise DiscoveryError("no design parameter varies across the runs: nothing to discover")

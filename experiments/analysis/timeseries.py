@@ -13,8 +13,8 @@ def timeseries(steps: pd.DataFrame, length: int | None = None) -> pd.DataFrame:
     # (``length``: at least this many steps; by default up to the longest sampled run)
     """Mean shares over time per point, with a 10-90 % band across runs.
 
-    A run that stopped at settlement is held at its final shares until the longest run ends
-    (it has settled: its shares stay within the tolerance band by definition).
+    A run that stopped (resolved: its long-run regime found) is held at its final shares until the longest run
+    ends (its composition is stationary by definition).
     """
     if steps.empty:
         return pd.DataFrame()

@@ -18,13 +18,15 @@ Schema (every key but ``name`` and ``[design]`` is optional)::
     n_smes = 60
 
     [design]
-    type = "grid"              # grid | oat | lhs | sobol | morris
+    type = "grid"              # grid | oat | lhs | sobol | morris | points
     samples = 64               # lhs: points; sobol: N (power of 2); morris: trajectories
     levels = 4                 # morris grid levels
     target = "Q3"              # sobol/morris output: a category of the model's headline outcome, or a
                                # numeric summary key
     [design.parameters]        # grid/oat: lists of values; lhs/sobol/morris: [low, high]
     voice_cost = [0.05, 0.6, 2.0]
+    # points: no [design.parameters]; instead [[design.points]] tables of parameter = value, each with an
+    # optional label source = "..." (experiments/definition/points.py)
 
     [adaptive]                 # optional: add replicates until every outcome frequency's CI is narrow
     halfwidth = 0.10           # target 95 % Wilson half-width of every headline outcome frequency
@@ -38,6 +40,9 @@ Schema (every key but ``name`` and ``[design]`` is optional)::
     metrics = ["mean_trust"]   # numeric summaries with intervals (and a figure against the swept parameter)
     events = false             # also keep each run's event log (models whose run() takes `tables`)
     format = "parquet"         # "parquet" (always written) or ["parquet", "csv"] for a runs.csv copy
+
+The figures may ask the model for tables of every run (e.g. the ``timeline`` behind ``regime_time``): the
+tables the model can make are kept (``Experiment.tables``; the figures' ``model_tables``).
 """
 
 from __future__ import annotations
@@ -48,15 +53,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Protocol
 
-from experiments.definition import models
+from experiments.definition import models, points
 from experiments.definition.errors import ExperimentError
 from experiments.definition.experiment import DEFAULT_TARGET, Adaptive, Experiment
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
-DESIGNS = ("grid", "oat", "lhs", "sobol", "morris")
+DESIGNS = ("grid", "oat", "lhs", "sobol", "morris", "points")
 _TOP_KEYS = {"name", "description", "model", "replicates", "max_steps", "entropy", "base", "design", "adaptive",
              "outputs"}
-_DESIGN_KEYS = {"type", "parameters", "samples", "levels", "target", "calc_second_order", "across"}
+_DESIGN_KEYS = {"type", "parameters", "samples", "levels", "target", "calc_second_order", "across", "points"}
 _ADAPTIVE_KEYS = {"halfwidth", "max_replicates", "batch"}
 _OUTPUT_KEYS = {"step_sample", "step_points", "metrics", "format", "events"}  # the runner's own
 _FORMATS = ("parquet", "csv")
@@ -68,12 +73,16 @@ class ConfigError(ExperimentError):
 
 
 class OutputChecks(Protocol):
-    """The ``[outputs]`` keys beyond the runner's own (the figures' keys) and their check."""
+    """The ``[outputs]`` keys beyond the runner's own (the figures' keys), their check, and the tables of every
+    run the figures need from the model."""
 
     keys: frozenset[str]
 
     def check(self, outputs: dict[str, Any], design: dict[str, list], model: models.ModelInfo) -> None:
         """Raise ``ValueError`` (one line, naming the key) on a bad value."""
+
+    def tables(self, outputs: dict[str, Any]) -> tuple[str, ...]:
+        """The model tables the figures need for every run (kept when the model can make them)."""
 
 
 def is_name(text: str) -> bool:
@@ -230,9 +239,18 @@ def from_dict(
     kind = d.get("type")
     _need(kind in DESIGNS, where, f"[design] type must be one of {', '.join(DESIGNS)}, got {kind!r}")
     params = d.get("parameters", {})
-    _need(isinstance(params, dict) and (params or kind == "grid"), where,
+    _need(isinstance(params, dict) and (params or kind in ("grid", "points")), where,
           "[design.parameters] must be a table listing at least one parameter")
+    _need(kind != "points" or not params, where, "a points design lists its points in [[design.points]], not "
+          "[design.parameters]")
+    _need(kind == "points" or "points" not in d, where, f"[[design.points]] belong to a points design, not {kind}")
     checked: dict[str, list] = {}
+    labels: dict[str, list] = {}
+    if kind == "points":
+        try:
+            checked, labels = points.parse(d.get("points"), table, base, check_value)
+        except ValueError as exc:
+            raise ConfigError(f"{where} [[design.points]]: {exc}") from None
     for pname, pspec in params.items():
         pw = f"{where} [design.parameters] {pname}"
         if pname not in table:
@@ -262,8 +280,8 @@ def from_dict(
     levels = d.get("levels", 4)
     _need(_is_int(levels) and 2 <= levels <= 1000, where, f"[design] levels must be an integer in [2, 1000], "
           f"got {levels!r}")
-    target = d.get("target", DEFAULT_TARGET)
     numeric, categories = numeric_keys(model), model.categories
+    target = d.get("target", DEFAULT_TARGET if DEFAULT_TARGET in categories or not categories else categories[0])
     if "target" in d or categories:  # a model that declares no outcome has no default target
         _need(isinstance(target, str) and (target in categories or target in numeric), where,
               f"[design] target must be one of {', '.join(categories)} or a numeric summary key, got {target!r}")
@@ -325,6 +343,8 @@ def from_dict(
         adaptive=adaptive,
         outputs=outputs,
         model=spec,
+        labels=labels,
+        tables=tuple(t for t in (figures.tables(outputs) if figures is not None else ()) if model.can_make(t)),
     )
 
 

@@ -1,6 +1,7 @@
 """Design generation: the parameter points an experiment visits (their seeds: :mod:`experiments.definition.seeds`).
 
-``grid`` and ``oat`` are plain combinatorics; ``lhs``, ``sobol`` and ``morris`` use SALib's
+``grid`` and ``oat`` are plain combinatorics, ``points`` a list (:mod:`experiments.definition.points`);
+``lhs``, ``sobol`` and ``morris`` use SALib's
 samplers (so that SALib's analysers can read the same sample matrix back). Every random
 choice here is drawn from the experiment's root entropy, so a design is reproducible
 from its definition alone.
@@ -16,11 +17,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from experiments.definition import points as listed
 from experiments.definition.config import ConfigError
 from experiments.definition.experiment import Experiment
 from experiments.definition.seeds import design_seed
@@ -65,6 +67,7 @@ class Design:
     names: list[str]  # the design parameters, in definition order
     problem: dict[str, Any] | None = None  # SALib problem for lhs/sobol/morris
     X: np.ndarray | None = None  # SALib sample matrix (rows = points), before rounding of ints
+    labels: dict[str, list] = field(default_factory=dict)  # points: label columns (not parameters), per point
 
 
 def base_value(exp: Experiment, name: str) -> Any:
@@ -88,6 +91,8 @@ def n_points(exp: Experiment) -> int:
     crossed = math.prod(len(v) for v in exp.across.values())
     if exp.design == "grid":
         return math.prod(len(v) for v in exp.parameters.values())
+    if exp.design == "points":
+        return listed.size(exp.parameters, exp.labels)
     if exp.design == "oat":
         return crossed * (1 + sum(sum(v != base_value(exp, n) for v in vals) for n, vals in exp.parameters.items()))
     if exp.design == "lhs":
@@ -142,6 +147,9 @@ def make(exp: Experiment, max_runs: int = MAX_RUNS) -> Design:
     if exp.design == "oat":
         pts = _oat_points(exp)
         return _across(exp, Design(Points(len(pts), pts.__getitem__), names))
+    if exp.design == "points":
+        return Design(Points(n_points(exp), lambda j: listed.point(exp.parameters, j)), names,
+                      labels={k: list(v) for k, v in exp.labels.items()})
 
     problem = {"num_vars": len(names), "names": names, "bounds": [list(map(float, exp.parameters[n])) for n in names]}
     seed = design_seed(exp.entropy)

@@ -8,8 +8,8 @@ Every error the experiments package raises on purpose is one of these (``experim
     ├── ConfigError        a bad definition (TOML, dict or keywords)       experiments.definition.config
     │   └── DesignTooLarge a design above the run cap                      experiments.definition.designs
     ├── ModelError         a model that cannot be loaded or used           experiments.definition.models
-    ├── RunnerError        a refusal: busy, foreign or shipped folder, ... experiments.storage.errors (also a RuntimeError)
-    ├── StoreError         a damaged or crafted results folder             experiments.storage.errors (also a RuntimeError)
+    ├── RunnerError        a refusal: busy, foreign or shipped folder      experiments.storage.errors (a RuntimeError)
+    ├── StoreError         a damaged or crafted results folder             experiments.storage.errors (a RuntimeError)
     └── ResultsError       a folder that holds no (raw) results            experiments.api
 """
 

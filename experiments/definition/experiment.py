@@ -40,6 +40,8 @@ class Experiment:
     adaptive: Adaptive | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     model: str = models.DEFAULT_MODEL
+    labels: dict[str, list] = field(default_factory=dict)  # points: label columns, one text per point (source)
+    tables: tuple[str, ...] = ()  # model tables kept for every run (the figures asked for them; not in the key)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the manifest."""
@@ -59,10 +61,10 @@ class Experiment:
 
         The full parameter set, defaults included, so that recalibrated defaults invalidate old runs.
         Replicates and the adaptive target are left out on purpose: raising them extends an
-        experiment without invalidating the runs already done. The model is included only when it is
-        not the default one (keys of existing results stay valid). ``all_parameters``: the full parameter set
-        as recorded (a manifest's), instead of the current model's defaults updated by the base. ``-0.0`` and
-        ``0.0`` are one value.
+        experiment without invalidating the runs already done; so are a points design's labels and the tables
+        kept (neither changes a run). The model is included only when it is not the default one (keys of
+        existing results stay valid). ``all_parameters``: the full parameter set as recorded (a manifest's),
+        instead of the current model's defaults updated by the base. ``-0.0`` and ``0.0`` are one value.
         """
         d = {
             "all_parameters": self.full_parameters() if all_parameters is None else all_parameters,
@@ -97,4 +99,5 @@ def from_manifest(d: dict[str, Any]) -> Experiment:
     adaptive = d.pop("adaptive", None)
     d.setdefault("model", models.DEFAULT_MODEL)
     fields = {k: v for k, v in d.items() if k in Experiment.__dataclass_fields__}
+    fields["tables"] = tuple(fields.get("tables", ()))
     return Experiment(**fields, adaptive=None if adaptive is None else Adaptive(**adaptive))

@@ -22,7 +22,8 @@ package's other modules named below; all but the parameter table are optional:
   longer; the runner's size cap and time estimate (without it the runner estimates from measured runs).
 - Extra tables: a model whose ``run`` accepts a keyword ``tables`` returns, when asked (e.g.
   ``tables=("steps", "events")``), a summary dict with a ``"tables"`` entry mapping each table name
-  to a list of row dicts.
+  to a list of row dicts. ``TABLES`` beside ``run`` (optional) names the tables it can make (e.g.
+  ``("steps", "events", "timeline")``); without it, any name may be asked for.
 
 So the runner sweeps any such model (the trivial one in :mod:`experiments.engine.trivial`, another
 team's) with no change to its code.
@@ -59,6 +60,7 @@ class ModelInfo:
     derived_names: tuple[str, ...] = ()
     event_columns: tuple[str, ...] = ()
     check_size: Callable[..., float] | None = None  # check_size(params, max_seconds) -> seconds of one run, at most
+    tables: tuple[str, ...] | None = None  # the extra tables run() can make (None: not declared)
 
     def validate(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The full parameter set (defaults updated by ``overrides``), each value checked."""
@@ -72,8 +74,8 @@ class ModelInfo:
         return out
 
     def can_make(self, table: str) -> bool:
-        """Can ``run`` return the extra table ``table`` (steps, events)?"""
-        return self.accepts_tables
+        """Can ``run`` return the extra table ``table`` (steps, events, ...)?"""
+        return self.accepts_tables and (self.tables is None or table in self.tables)
 
     @property
     def headline(self):
@@ -127,6 +129,7 @@ def info(spec: str = DEFAULT_MODEL) -> ModelInfo:
         event_columns=tuple(getattr(_where(module, package, "EVENT_COLUMNS", ("observe",)), "EVENT_COLUMNS", None)
                             or ()),
         check_size=_callable(getattr(_where(module, package, "check_size", ("params",)), "check_size", None)),
+        tables=tuple(module.TABLES) if isinstance(getattr(module, "TABLES", None), (tuple, list)) else None,
     )
 
 

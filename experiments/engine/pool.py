@@ -79,7 +79,7 @@ def _serve(conn, progress, slot: int, recycle: int) -> None:
         progress[2 * slot], progress[2 * slot + 1] = -1, -1.0
         try:
             result = (True, fn(arg))
-        except Exception as exc:  # noqa: BLE001 - handed to the driver as the chunk's error
+        except Exception as exc:
             result = (False, RuntimeError(f"{type(exc).__name__}: {exc}"))
         conn.send(result)
 

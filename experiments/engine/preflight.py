@@ -58,8 +58,8 @@ def plan(exp: Experiment, out: str | Path | None = None, fresh: bool = False, sh
     if folders.state(directory) == "foreign":  # refused before even a lock file is created in it
         check_existing(Plan(exp, directory, 0, max_runs, {}), directory)
     points, _ = designs.check_size(exp, max_runs)
-    if exp.entropy is not None or exp.design in ("grid", "oat"):
-        probe = exp if exp.entropy is not None else with_entropy(exp, 0)  # grid/oat points ignore entropy
+    if exp.entropy is not None or exp.design in ("grid", "oat", "points"):
+        probe = exp if exp.entropy is not None else with_entropy(exp, 0)  # grid/oat/points ignore entropy
         designs.check_points(probe, designs.make(probe, max_runs))
     seconds = estimate(exp, max_runs, max_hours, workers)
     return Plan(exp, directory, points, max_runs, git if git is not None else provenance.git_commit(), fresh, shipped,
@@ -112,7 +112,7 @@ def with_entropy(exp: Experiment, entropy: int) -> Experiment:
 # -- deciding, under the lock, what to do with the folder ---------------------------------------------
 def _fresh_or_out(directory: Path) -> str:
     return ("pass --fresh to start over (the folder's results are kept until the new ones are complete), or "
-            f"--out DIR")
+            "--out DIR")
 
 
 def check_existing(p: Plan, directory: Path) -> dict | None:

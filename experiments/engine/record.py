@@ -30,6 +30,8 @@ def base(p, exp, design, old: dict | None, started: str) -> dict[str, Any]:
     d: dict[str, Any] = {"type": exp.design, "names": design.names, "n_points": n}
     if n <= MANIFEST_POINTS:
         d["points"] = list(design.points)
+        if design.labels:
+            d["labels"] = design.labels
     return {
         "name": exp.name,
         "description": exp.description,
@@ -42,7 +44,7 @@ def base(p, exp, design, old: dict | None, started: str) -> dict[str, Any]:
         "seeding": seeds.RULE,
         "parameters": exp.full_parameters(),
         "design": d,
-        "store": {"format": "parquet", "tables": list(TABLES), "layout": "docs/RELIABILITY.md"},
+        "store": {"format": "parquet", "tables": [*TABLES, *exp.tables], "layout": "docs/RELIABILITY.md"},
         "versions": provenance.versions(),
         "git": p.git,
         "started": old.get("started", started) if old and isinstance(old.get("started"), str) else started,

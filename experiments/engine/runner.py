@@ -254,13 +254,15 @@ def _progress_bar(enabled: bool, name: str):
 
 
 def _wanted(exp: Experiment, npts: int):
+    """The extra tables asked of the model for run (j, r): step data for the sampled runs, the event log when
+    asked for, and the tables the figures need for every run (``exp.tables``)."""
     step_sample = int(exp.outputs.get("step_sample", 0))
     step_points = set(exp.outputs.get("step_points", range(min(npts, 6))))
-    events = bool(exp.outputs.get("events", False))
+    every = (*(("events",) if exp.outputs.get("events", False) else ()), *exp.tables)
 
     def wanted(j: int, r: int) -> tuple[str, ...]:
         t = ("steps",) if r < step_sample and j in step_points else ()
-        return (*t, "events") if events else t
+        return tuple(dict.fromkeys((*t, *every)))
 
     return wanted
 

@@ -31,6 +31,7 @@ PARAMS: dict[str, Param] = {
     )
 }
 SUMMARY_KEYS = ("quadrant", "settle_step", "value", "count", "flag")
+TABLES = ("steps", "events")  # the extra tables it can make
 OUTCOMES = (Outcome("quadrant", ("Q1", "Q2", "Q3", "Q4", "mixed", "unsettled"), "regime at settlement",
                     step_key="settle_step"),)
 

@@ -25,6 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import offset_copy
 
 from experiments.definition import models
+from experiments.definition.experiment import DEFAULT_TARGET
 from experiments.figures import labels as lab
 from experiments.storage.atomic import atomic_write_bytes
 from sim.palette import OUTCOME_COLOURS, SEQUENTIAL_CMAP, SERIES_COLOURS
@@ -71,6 +72,7 @@ class Context:
     sampled: bool  # a sampled design (lhs, sobol, morris): no per-point bars or panels
     model: models.ModelInfo
     target: str  # the output a sampled design's figures single out (its sensitivity target)
+    design: str | None = None  # the design type when known (grid, oat, lhs, sobol, morris, points)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -85,15 +87,38 @@ class Context:
     def kw(self) -> dict[str, Any]:
         return {"labels": self.labels, "formats": self.formats}
 
+    @property
+    def headline(self) -> str:
+        """The headline outcome's label (e.g. "long-run regime"), for titles."""
+        return headline_label(self.model)
+
+
+def headline_label(model: models.ModelInfo | None = None) -> str:
+    """The label of the model's headline outcome (the default model's when none is given)."""
+    h = (model or models.info()).headline
+    return h.label if h is not None else "outcome"
+
+
+def default_target(model: models.ModelInfo) -> str:
+    """The outcome a sampled design's figures single out when no sensitivity target is recorded."""
+    cats = model.categories
+    return DEFAULT_TARGET if DEFAULT_TARGET in cats or not cats else cats[0]
+
+
+def colour(o: str) -> str:
+    """An outcome's colour from the palette (a neutral grey for a category the palette does not know)."""
+    return OUTCOME_COLOURS.get(o, SERIES_COLOURS[1])
+
 
 def grid_only(figure):
     """``draw(ctx)`` for a figure of grid and one-at-a-time designs drawn as
-    ``figure(summary, names, directory, x, labels=, formats=, outcomes=)`` (none for a sampled design)."""
+    ``figure(summary, names, directory, x, labels=, formats=, outcomes=, what=)`` (none for a sampled design)."""
 
     def draw(ctx: Context) -> list[Path]:
         if ctx.sampled:
             return []
-        return figure(ctx.summary, ctx.names, ctx.directory, ctx.outputs.get("x"), outcomes=ctx.categories, **ctx.kw)
+        return figure(ctx.summary, ctx.names, ctx.directory, ctx.outputs.get("x"), outcomes=ctx.categories,
+                      what=ctx.headline, **ctx.kw)
 
     return draw
 
@@ -166,9 +191,10 @@ def is_numeric(s: pd.Series) -> bool:
 
 
 def is_sampled(summary: pd.DataFrame, names: Sequence[str], design: str | None = None) -> bool:
-    """A sampled design (lhs, sobol, morris) rather than a grid: per-point bars and panels would not read."""
+    """A sampled design (lhs, sobol, morris; and a list of points) rather than a grid: per-point bars and panels
+    would not read."""
     if design is not None:
-        return design in ("lhs", "sobol", "morris")
+        return design in ("lhs", "sobol", "morris", "points")
     vary = varying(summary, names)
     if len(summary) > 40:
         return True
@@ -184,6 +210,30 @@ def facets(summary: pd.DataFrame, keys: list[str], labels: Mapping | None = None
         vals = vals if isinstance(vals, tuple) else (vals,)
         out.append((lab.point(dict(zip(keys, vals)), keys, labels), g))
     return out
+
+
+def groups(summary: pd.DataFrame, names: Sequence[str], sampled: bool, labels: Mapping | None = None,
+           per_point: bool = False) -> list[tuple[str, list[int]]]:
+    """Panels of points for a figure drawn per point of a grid (``per_point``, or a grid design): one per point,
+    titled by the varying parameters; of a sampled design: one per combination of its categorical parameters
+    (e.g. each start), pooled over the others, or one of all points."""
+    vary = varying(summary, names)
+    if "source" in summary:  # a list of points from several experiments: each by its source and what it changes
+        return [(_listed(r, summary, vary, labels), [int(r["point"])]) for _, r in summary.iterrows()]
+    if per_point or not sampled:
+        return [(lab.point(r, vary, labels) if vary else f"point {int(r['point'])}", [int(r["point"])])
+                for _, r in summary.iterrows()]
+    keys = [n for n in vary if not is_numeric(summary[n])]
+    if not keys:
+        return [(f"all {len(summary)} points", [int(p) for p in summary["point"]])]
+    return [(title, [int(p) for p in g["point"]]) for title, g in facets(summary, keys, labels)]
+
+
+def _listed(row: Mapping, summary: pd.DataFrame, vary: Sequence[str], labels: Mapping | None, width: int = 64) -> str:
+    """A point of a points design in words: its source, then the parameters where it differs from most points."""
+    own = [n for n in vary if row[n] != summary[n].mode(dropna=False).iloc[0]]
+    text = f"{row['source'] or 'point'} {int(row['point'])}: " + (lab.point(row, own, labels) if own else "base")
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def categories(outcomes: Sequence[str] | None = None) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
-"""How the regime depends on each parameter of a sampled design (lhs, sobol, morris): P(each regime) in bins
-of the parameter, with Wilson bands, and each point's P(target)."""
+"""How the long-run regime (the headline outcome) depends on each parameter of a sampled design (lhs, sobol,
+morris): P(each regime) in bins of the parameter, with Wilson bands, and each point's P(target). Not for a list
+of points (the confirmation experiment's), whose points come from different experiments."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from experiments.analysis.stats import wilson
 from experiments.definition.experiment import DEFAULT_TARGET
 from experiments.figures import base
 from experiments.figures import labels as lab
-from sim.palette import OUTCOME_COLOURS
 
 ORDER = 10
 CAPTIONS = {"dependence": "P(regime) in bins of each parameter (95 % Wilson) and each point's P(target)."}
 
 
 def draw(ctx: base.Context) -> list[Path]:
-    if not ctx.sampled:
+    if not ctx.sampled or ctx.design == "points":
         return []
     return dependence(ctx.summary, ctx.names, ctx.directory, target=ctx.target, outcomes=ctx.categories, **ctx.kw)
 
@@ -64,17 +64,17 @@ def dependence(summary: pd.DataFrame, names: Sequence[str], directory: Path, tar
         fig, axes = base.grid_figure(len(chunk))
         for ax, name in zip(axes, chunk):
             if f"freq_{target}" in summary:
-                ax.scatter(summary[name], summary[f"freq_{target}"], s=4, color=OUTCOME_COLOURS[target], alpha=0.25,
+                ax.scatter(summary[name], summary[f"freq_{target}"], s=4, color=base.colour(target), alpha=0.25,
                            lw=0)
             b = binned(summary, name, outcomes=outcomes)
             for o in shown:
-                c = OUTCOME_COLOURS[o]
+                c = base.colour(o)
                 ax.plot(b["x"], b[o], marker="o", ms=2.5, lw=1.2, color=c)
                 ax.fill_between(b["x"], b[f"{o}_lo"], b[f"{o}_hi"], color=c, alpha=0.18, lw=0)
             ax.set_ylim(-0.02, 1.02)
             ax.set_xlabel(lab.label(name, labels))
             ax.set_ylabel("share of runs")
-        base.heading(fig, f"Regime against each parameter: lines = share of runs in bins of that parameter "
+        base.heading(fig, f"Long-run regime against each parameter: lines = share of runs in bins of that parameter "
                      f"(95 % Wilson), dots = P({target}) at each of {len(summary)} points",
                      base.outcome_handles(shown, labels))
         files += base.save(fig, directory, base.page_stem("dependence", page), formats)

@@ -106,7 +106,7 @@ def boxes(found, directory: Path, labels: Mapping | None = None, formats: Sequen
         right.legend(frameon=False, loc="upper right")
         right.set_title(f"Coverage and density of the boxes for {target}")
     base.heading(fig, f"Scenario discovery ({'classification tree' if found.method == 'tree' else 'PRIM'}): "
-                 f"where do runs settle in {lab.outcome(target, labels)}?",
+                 f"where do runs end in {lab.outcome(target, labels)}?",
                  base.outcome_handles(shown, labels), ncol=min(len(shown), 6))
     for _, b in top.head(4).iterrows():
         base.note(fig, f"box {b['box']} (coverage {b['coverage']:.2f}, density {b['density']:.2f}): {b['rule']}")

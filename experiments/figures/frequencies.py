@@ -1,5 +1,5 @@
-"""Regime at settlement, per design point: stacked bars of the headline outcome's frequencies (grid and
-one-at-a-time designs)."""
+"""The headline outcome (the long-run regime, MODEL.md §13.3) per design point: stacked bars of its frequencies
+(grid and one-at-a-time designs). Its subsidiary-level companion is :mod:`.subsidiaries`."""
 
 from __future__ import annotations
 
@@ -11,18 +11,17 @@ import pandas as pd
 
 from experiments.figures import base
 from experiments.figures import labels as lab
-from sim.palette import OUTCOME_COLOURS
 
 ORDER = 10
-CAPTIONS = {"frequencies": "Regime at settlement at each design point (stacked shares of runs; n = runs per point)."}
+CAPTIONS = {"frequencies": "The long-run regime at each design point (stacked shares of runs; n = runs per point)."}
 
 
 @base.styled
 def frequency_bars(summary: pd.DataFrame, names: Sequence[str], directory: Path, x: str | None = None,
                    labels: Mapping | None = None, formats: Sequence[str] = base.FORMATS,
-                   outcomes: Sequence[str] | None = None) -> list[Path]:
-    """Stacked bars of the settled-regime frequencies at each point (categories: no line joins them).
-    ``outcomes``: the headline outcome's categories (default: the default model's)."""
+                   outcomes: Sequence[str] | None = None, what: str | None = None) -> list[Path]:
+    """Stacked bars of the headline outcome's frequencies at each point (categories: no line joins them).
+    ``outcomes``: the headline outcome's categories, ``what`` its label (default: the default model's)."""
     outcomes = base.categories(outcomes)
     x, rest = base.choose_x(summary, names, x)
     panels = base.facets(summary, rest, labels) if x else [("", summary)]
@@ -38,7 +37,7 @@ def frequency_bars(summary: pd.DataFrame, names: Sequence[str], directory: Path,
             bottom = np.zeros(len(g))
             for o in outcomes:
                 f = g[f"freq_{o}"].to_numpy()
-                ax.bar(pos, f, bottom=bottom, color=OUTCOME_COLOURS[o], width=0.8, edgecolor="white", linewidth=0.4)
+                ax.bar(pos, f, bottom=bottom, color=base.colour(o), width=0.8, edgecolor="white", linewidth=0.4)
                 bottom += f
             ax.set_xticks(pos, ticks, rotation=0 if len(g) <= 8 else 60, ha="center" if len(g) <= 8 else "right")
             ax.set_ylim(0, 1.08)
@@ -47,7 +46,8 @@ def frequency_bars(summary: pd.DataFrame, names: Sequence[str], directory: Path,
             ax.set_title(ptitle)
             for i, n in enumerate(g["n"]):
                 ax.text(i, 1.01, f"n={n}", ha="center", va="bottom", fontsize=5.5, color="#444")
-        base.heading(fig, "Regime at settlement" + (f" against {lab.label(x, labels, unit=False)}" if x else ""),
+        title = (what or base.headline_label()).capitalize()
+        base.heading(fig, title + (f" against {lab.label(x, labels, unit=False)}" if x else ""),
                      base.outcome_handles(shown, labels))
         files += base.save(fig, directory, base.page_stem("frequencies", page), formats)
     return files

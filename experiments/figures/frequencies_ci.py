@@ -1,4 +1,5 @@
-"""P(regime) against the swept parameter, with 95 % Wilson intervals (grid and one-at-a-time designs)."""
+"""P(regime) against the swept parameter, with 95 % Wilson intervals (grid and one-at-a-time designs): the
+frequencies of the headline outcome, the long-run regime (MODEL.md §13.3)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ import pandas as pd
 
 from experiments.figures import base
 from experiments.figures import labels as lab
-from sim.palette import OUTCOME_COLOURS
 
 ORDER = 20
-CAPTIONS = {"frequencies_ci": "P(regime) against the swept parameter with 95 % Wilson intervals."}
+CAPTIONS = {"frequencies_ci": "P(long-run regime) against the swept parameter with 95 % Wilson intervals."}
 
 
 @base.styled
 def frequency_lines(summary: pd.DataFrame, names: Sequence[str], directory: Path, x: str | None = None,
                     labels: Mapping | None = None, formats: Sequence[str] = base.FORMATS,
-                    outcomes: Sequence[str] | None = None) -> list[Path]:
+                    outcomes: Sequence[str] | None = None, what: str | None = None) -> list[Path]:
     """P(regime) against the swept parameter with 95 % Wilson intervals: lines and bands for a numeric x,
     dodged points with error bars for categories (booleans, choices)."""
     x, rest = base.choose_x(summary, names, x)
@@ -36,7 +36,7 @@ def frequency_lines(summary: pd.DataFrame, names: Sequence[str], directory: Path
             for k, o in enumerate(shown):
                 if g[f"freq_{o}"].max() == 0:
                     continue  # absent from this panel: no band of pure sampling uncertainty around zero
-                c = OUTCOME_COLOURS[o]
+                c = base.colour(o)
                 p, lo, hi = (g[f"freq_{o}{s}"].to_numpy(dtype=float) for s in ("", "_lo", "_hi"))
                 if numeric:
                     ax.plot(g[x], p, marker="o", ms=2.5, lw=1.2, color=c)
@@ -48,7 +48,7 @@ def frequency_lines(summary: pd.DataFrame, names: Sequence[str], directory: Path
             ax.set_xlabel(lab.label(x, labels))
             ax.set_ylabel("share of runs (95 % Wilson CI)")
             ax.set_title(ptitle)
-        base.heading(fig, f"Regime at settlement against {lab.label(x, labels, unit=False)}",
+        base.heading(fig, f"{(what or base.headline_label()).capitalize()} against {lab.label(x, labels, unit=False)}",
                      base.outcome_handles(shown, labels))
         files += base.save(fig, directory, base.page_stem("frequencies_ci", page), formats)
     return files

@@ -1,4 +1,5 @@
-"""History: the regime against a parameter from two starts (MODEL.md §12.2 pattern 14), asked for by
+"""History: the long-run regime (the headline outcome, MODEL.md §13.3) against a parameter from two starts
+(MODEL.md §12.2 pattern 14), asked for by
 ``[outputs] hysteresis``::
 
     hysteresis = "ecosystem"      # P(Q3), P(Q1) against this parameter from a Q1 and a Q3 start
@@ -25,7 +26,7 @@ from experiments.figures import labels as lab
 
 KEY = "hysteresis"
 ORDER = 70
-CAPTIONS = {"hysteresis": "The regime against a parameter from two starts; shaded where the start decides."}
+CAPTIONS = {"hysteresis": "The long-run regime against a parameter from two starts; shaded where the start decides."}
 TABLE = "hysteresis.csv"
 TABLE_TITLE = "Hysteresis: P by start"
 BISTABLE_GAP = 0.3  # MODEL.md §12.2 pattern 14: starts differ in P(Q3) by at least this much
@@ -154,9 +155,9 @@ def hysteresis(summary: pd.DataFrame, table: pd.DataFrame | None, names: Sequenc
                                 color="#333")
                 ax.set_ylim(-0.02, 1.05)
                 ax.set_xlabel(lab.label(x, labels))
-                ax.set_ylabel(f"P({o}) (share of runs, 95 % CI)")
+                ax.set_ylabel(f"P(long-run regime {o}) (share of runs, 95 % CI)")
                 ax.set_title(", ".join(s for s in (ptitle, lab.outcome(o, labels)) if s))
-        base.heading(fig, f"History: the regime against {lab.label(x, labels, unit=False)} from two starts",
+        base.heading(fig, f"History: the long-run regime against {lab.label(x, labels, unit=False)} from two starts",
                      axes[0][0].get_legend_handles_labels()[0], ncol=2)
         base.note(fig, f"Shaded: bistable, where the starts' P({outcome}) differ by ≥ {spec['gap']:g} with "
                   "non-overlapping 95 % Wilson intervals (hysteresis.csv).")

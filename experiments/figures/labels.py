@@ -18,26 +18,71 @@ from collections.abc import Mapping
 import numpy as np
 
 from sim.params import PARAMS
-from sim.vocabulary import MIXED, PATH_NAMES, PATHS, QUADRANT_NAMES, QUADRANTS, REGIMES, UNSETTLED
+from sim.vocabulary import (
+    COEXISTENCE,
+    CONTESTED,
+    LONG_RUN_REGIMES,
+    MIXED,
+    PATH_NAMES,
+    PATHS,
+    QUADRANT_NAMES,
+    QUADRANTS,
+    REGIMES,
+    SUBSIDIARY_STATES,
+    UNRESOLVED,
+    UNSETTLED,
+)
 
+AGREE, DISAGREE = "agree", "disagree"  # the confirmation's outcome (sim.confirmation)
 OUTCOME_LABELS: dict[str, str] = {
     **{q: f"{q} ({name})" for q, name in QUADRANT_NAMES.items()},
     MIXED: "mixed (no quadrant dominates)",
-    UNSETTLED: "unsettled",
+    UNSETTLED: "unsettled (version 2)",
+    COEXISTENCE: "coexistence (stable split of Q1 and Q3)",
+    UNRESOLVED: "unresolved (no long-run regime within the run)",
+    CONTESTED: "contested (locked in no quadrant)",
+    AGREE: "agree (the same regime at twice the horizon)",
+    DISAGREE: "disagree (another regime at twice the horizon)",
 }
 _PATH_MOVES = {p: f"Q{a}→Q{b}" for (a, b), p in PATHS.items()}
-_OUTCOMES = "|".join((*REGIMES, UNSETTLED))
+_LONG_RUN = "|".join((*LONG_RUN_REGIMES, MIXED, UNSETTLED))  # the long-run regime's and version 2's outcomes
 _REGIMES = "|".join(REGIMES)
 _QUADRANTS = "|".join(QUADRANTS)
+_STATES = "|".join(SUBSIDIARY_STATES)
 _PATHS = "|".join(PATH_NAMES)
-_RUN, _SHARE_RUNS, _UNIT = "per run", "share of runs", "0–1"
+_RUN, _SHARE_RUNS, _UNIT, _SHARE_SUBS = "per run", "share of runs", "0–1", "share of subsidiaries"
 
-# summary key -> (label, unit); every key of sim.observe.SUMMARY_KEYS (versions 1 and 2) and the derived metrics
+
+def _p(o: str) -> tuple[str, str]:
+    """``freq_<o>``: the share of runs whose headline outcome (the long-run regime, §13.3) is ``o``."""
+    if o in QUADRANTS:
+        return f"P(long-run regime {o})", _SHARE_RUNS
+    if o in (MIXED, UNSETTLED):  # version 2's first settlement (and models that report it)
+        return f"P(settles {o})", _SHARE_RUNS
+    if o == AGREE:
+        return "P(long-run regime confirmed)", _SHARE_RUNS
+    if o == DISAGREE:
+        return "P(long-run regime not confirmed)", _SHARE_RUNS
+    return f"P({o})", _SHARE_RUNS
+
+
+def _state(s: str, at: str = "") -> tuple[str, str]:
+    """``subs_<s>``: the share of subsidiaries locked in quadrant ``s`` or contested (§13.2)."""
+    text = f"subsidiaries locked in {s}" if s in QUADRANTS else f"subsidiaries {s}"
+    return text + (f" at month {at}" if at else " at the end"), _SHARE_SUBS
+
+# summary key -> (label, unit); every key of sim.vocabulary.SUMMARY_KEYS (versions 1-3) and the derived metrics
 OUTPUT_LABELS: dict[str, tuple[str, str]] = {
-    "quadrant": ("regime at settlement", ""),
-    "final_quadrant": ("regime at the last step", ""),
-    "settled": ("runs that settled", _SHARE_RUNS),
-    "settle_step": ("settlement step", "months"),
+    # MODEL.md §13.2-13.3 (version 3): the long-run regime, the headline, and the subsidiaries
+    "regime": ("long-run regime", ""),
+    "resolved": ("runs resolved", _SHARE_RUNS),
+    "regime_step": ("time to the long-run regime", "months"),
+    "final_regime": ("regime at the end of the run", ""),
+    # version 2's first settlement, a diagnostic
+    "quadrant": ("regime at first settlement (version 2)", ""),
+    "final_quadrant": ("window-mean regime at the last step", ""),
+    "settled": ("runs that settled (version 2)", _SHARE_RUNS),
+    "settle_step": ("first settlement step (version 2)", "months"),
     "steps": ("steps run", "months"),
     "stable_at_end": ("runs stable at the end", _SHARE_RUNS),
     "contracts": ("contracts at the end", "contracts"),
@@ -67,13 +112,26 @@ OUTPUT_LABELS: dict[str, tuple[str, str]] = {
     # columns of summary.csv
     "n": ("runs", "runs"),
     "dominant_freq": ("frequency of the dominant outcome", _SHARE_RUNS),
-    "settle_step_mean": ("mean settlement step", "months"),
-    "settle_step_sd": ("s.d. of the settlement step", "months"),
+    "settle_step_mean": ("mean first settlement step (version 2)", "months"),
+    "settle_step_sd": ("s.d. of the first settlement step (version 2)", "months"),
+    "regime_step_mean": ("mean time to the long-run regime (resolved runs)", "months"),
+    "regime_step_sd": ("s.d. of the time to the long-run regime (resolved runs)", "months"),
+    # the confirmation of the long-run regime (sim.confirmation, MODEL.md §13.3)
+    "confirmed": ("long-run regime confirmed at twice the horizon", ""),
+    "final_at_twice": ("regime at twice the horizon", ""),
+    "agree": ("runs whose long-run regime was confirmed", _SHARE_RUNS),
+    "unresolved": ("runs unresolved within the run length", _SHARE_RUNS),
 }
 _PATTERNS: tuple[tuple[str, object], ...] = (
-    (rf"freq_({_OUTCOMES})", lambda o: (f"P(settles in {o})", _SHARE_RUNS)),
+    (rf"freq_({_LONG_RUN}|{AGREE}|{DISAGREE})", _p),
+    # MODEL.md §13.4: at a horizon (``regime_60``, ``subs_Q3_120``, and their summary columns)
+    (r"regime_(\d+)", lambda h: (f"window-mean regime at month {h}", "")),
+    (rf"freq_({_REGIMES})_(\d+)", lambda o, h: (f"P(window-mean regime {o} at month {h})", _SHARE_RUNS)),
+    (r"n_(\d+)", lambda h: (f"runs that reached month {h}", "runs")),
+    (rf"subs_({_STATES})", _state),
+    (rf"subs_({_STATES})_(\d+)", _state),
     (rf"share_({_QUADRANTS})", lambda q: (f"share of contracts in {q} at the end", _UNIT)),
-    (rf"composition_({_QUADRANTS})", lambda q: (f"share of contracts in {q}", "mean over the settlement window")),
+    (rf"composition_({_QUADRANTS})", lambda q: (f"share of contracts in {q}", "mean over the last window")),
     (rf"occupancy_({_REGIMES})", lambda q: (f"time {q} held the majority", "share of steps after burn-in")),
     (rf"path_({_PATHS})", lambda p: (f"path {p} ({_PATH_MOVES[p]}) events", _RUN)),
     (rf"path_({_PATHS})_(\w+)", lambda p, a: (f"path {p} ({_PATH_MOVES[p]}) by {a}", _RUN)),

@@ -1,7 +1,7 @@
 """The path-flow diagram on Prashantham & Birkinshaw's 2×2 (their Figure 1 layout: Q1 bottom-left, Q2 top-left,
 Q3 top-right, Q4 bottom-right): paths A–D, one arrow per action, width ∝ mean events per run; box shade =
-share settled there. Every chosen point gets a panel; beyond 12 panels further pages follow (``paths_p2``,
-...)."""
+share of runs whose long-run regime is that quadrant. Every chosen point gets a panel; beyond 12 panels further
+pages follow (``paths_p2``, ...)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ CAPTIONS = {"paths": "Paths A–D by action on Prashantham & Birkinshaw's 2×2 (
 def draw(ctx: base.Context) -> list[Path]:
     points = ctx.outputs.get("step_points")
     files = path_flows(ctx.summary, ctx.names, ctx.directory, points, sampled=ctx.sampled, **ctx.kw)
-    if ctx.sampled and points is None:
+    if ctx.sampled and points is None and "path_A" in ctx.summary:
         warnings.warn("paths: a sampled design has no natural points to draw; name some with [outputs] step_points",
                       base.FigureSkipped, stacklevel=2)
     return files
@@ -89,7 +89,8 @@ def _flow_panel(ax, r: pd.Series, top: float) -> None:
 def path_flows(summary: pd.DataFrame, names: Sequence[str], directory: Path, points: Sequence[int] | None = None,
                labels: Mapping | None = None, formats: Sequence[str] = base.FORMATS,
                sampled: bool = False) -> list[Path]:
-    """Paths A–D on PB's 2×2, one arrow per action, width ∝ mean events per run; box shade = settled share."""
+    """Paths A–D on PB's 2×2, one arrow per action, width ∝ mean events per run; box shade = the share of runs
+    whose headline outcome (the long-run regime) is that quadrant."""
     pts = panel_points(summary, points, sampled)
     keys = [f"path_{p}" for p in _PATH_ENDS]
     if not pts or not all(k in summary for k in keys):
@@ -106,7 +107,7 @@ def path_flows(summary: pd.DataFrame, names: Sequence[str], directory: Path, poi
             _flow_panel(ax, r, top)
             ax.set_title(lab.point(r, vary, labels))
         handles = [Patch(color=c, label=a) for a, c in ACTION_COLOURS.items()]
-        base.heading(fig, "Paths A–D by action (mean events per run, arrow width ∝ count); box shade = share settled "
-                     "there", handles, ncol=4)
+        base.heading(fig, "Paths A–D by action (mean events per run, arrow width ∝ count); box shade = share of runs "
+                     "whose long-run regime is there", handles, ncol=4)
         files += base.save(fig, directory, base.page_stem("paths", page), formats)
     return files

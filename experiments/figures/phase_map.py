@@ -27,6 +27,8 @@ def check(value: Any, design: dict[str, list], model) -> None:
 
 
 def draw(ctx: base.Context) -> list[Path]:
+    if ctx.design == "points" and not ctx.outputs.get("phase"):
+        return []  # points of different experiments: no plane to project them on unless one is named
     return phase_map(ctx.summary, ctx.names, ctx.directory, ctx.outputs.get("phase"), outcomes=ctx.categories,
                      **ctx.kw)
 

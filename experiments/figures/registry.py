@@ -10,8 +10,13 @@ design or the tables do not call for it). A figure module may also hold:
   ``ValueError``, one line naming the key), run when a definition is loaded;
 - ``TABLE``, ``table(runs, summary, names, outputs)`` and ``TABLE_TITLE``: a table it computes from the runs
   (None when not asked for), saved as ``TABLE`` beside ``summary.csv``, handed back as ``ctx.tables[name]``
-  (its module name) and shown in the report under ``TABLE_TITLE``;
-- ``metrics(outputs)``: summary keys whose 95 % intervals it draws (computed into ``summary.csv``).
+  (its module name) and shown in the report under ``TABLE_TITLE``; ``table`` may also take the keywords
+  ``model`` (the model's declarations) and ``data`` (the model tables it asked for, below);
+- ``metrics(outputs)``: summary keys whose 95 % intervals it draws (computed into ``summary.csv``);
+- ``model_tables(outputs)``: the tables it needs the model to make for every run, ``{name: columns it reads}``
+  (None: all), e.g. ``{"timeline": ["point", "replicate", "month", "regime"]}``. When the experiment's model can
+  make them, the runner asks for them for every run (``Experiment.tables``) and its ``table`` receives them
+  loaded, as ``data={name: DataFrame}`` (empty when the runs did not keep them).
 
 So the figures draw from saved tables only: ``python -m experiments plot`` re-draws without running anything.
 """
@@ -19,6 +24,7 @@ So the figures draw from saved tables only: ``python -m experiments plot`` re-dr
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import sys
 from collections.abc import Mapping
@@ -29,7 +35,6 @@ from typing import Any
 import pandas as pd
 
 from experiments.definition import models
-from experiments.definition.experiment import DEFAULT_TARGET
 from experiments.figures import base
 
 SHARED_KEYS = ("x", "labels", "formats")  # [outputs] keys that several figures read
@@ -67,6 +72,10 @@ class Outputs:
             if key and key in outputs:
                 m.check(outputs[key], design, model)
 
+    def tables(self, outputs: Mapping[str, Any]) -> tuple[str, ...]:
+        """The model tables the figures need for every run."""
+        return tuple(model_tables(outputs))
+
 
 OUTPUTS = Outputs()
 
@@ -91,13 +100,32 @@ def metrics(outputs: Mapping[str, Any]) -> list[str]:
     return [k for m in figures() if hasattr(m, "metrics") for k in m.metrics(outputs)]
 
 
-def tables(runs: pd.DataFrame, summary: pd.DataFrame, names: list[str], outputs: Mapping[str, Any]
+def model_tables(outputs: Mapping[str, Any]) -> dict[str, list[str] | None]:
+    """The model tables the figures need for every run: name -> the columns they read (None: all)."""
+    out: dict[str, list[str] | None] = {}
+    for m in figures():
+        for t, cols in (m.model_tables(outputs) if hasattr(m, "model_tables") else {}).items():
+            whole = cols is None or (t in out and out[t] is None)
+            out[t] = None if whole else [*dict.fromkeys([*(out.get(t) or []), *cols])]
+    return out
+
+
+def tables(runs: pd.DataFrame, summary: pd.DataFrame, names: list[str], outputs: Mapping[str, Any],
+           data: Mapping[str, pd.DataFrame] | None = None, model: models.ModelInfo | None = None
            ) -> dict[str, pd.DataFrame]:
-    """The tables the figures asked for compute from the runs, by figure name."""
+    """The tables the figures asked for compute from the runs (and ``data``, the model tables of every run they
+    need, by name; ``model``, the model's declarations, default the default model's), by figure name."""
     out = {}
     for m in figures():
         if hasattr(m, "table"):
-            t = m.table(runs, summary, names, outputs)
+            accepts = inspect.signature(m.table).parameters
+            kw: dict[str, Any] = {}
+            if "data" in accepts:
+                needed = m.model_tables(outputs) if hasattr(m, "model_tables") else {}
+                kw["data"] = {t: (data or {}).get(t, pd.DataFrame()) for t in needed}
+            if "model" in accepts:
+                kw["model"] = model or models.info()
+            t = m.table(runs, summary, names, outputs, **kw)
             if t is not None:
                 out[name(m)] = t
     return out
@@ -133,12 +161,14 @@ def draw_all(directory: Path, tables: Mapping[str, pd.DataFrame], names: list[st
         return []
     outputs = dict(outputs or {})
     sens = tables.get("sensitivity")
+    model = model or models.info()
     ctx = base.Context(
         directory=Path(directory), tables=tables, names=list(names), outputs=outputs,
         labels={**outputs.get("labels", {}), **(labels or {})},
         formats=tuple(formats or outputs.get("formats", base.FORMATS)),
-        sampled=base.is_sampled(summary, names, design), model=model or models.info(),
-        target=str(sens["target"].iloc[0]) if sens is not None and not sens.empty else DEFAULT_TARGET,
+        sampled=base.is_sampled(summary, names, design), model=model,
+        target=str(sens["target"].iloc[0]) if sens is not None and not sens.empty else base.default_target(model),
+        design=design,
     )
     files: list[Path] = []
     for m in figures():

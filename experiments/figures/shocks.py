@@ -2,11 +2,17 @@
 ``[outputs] shocks = true`` (runs grouped by ``initial_quadrant`` when the design varies it) or by the name of
 the design parameter to group runs by.
 
+Returned means what the model says (MODEL.md §13.6, pattern 15): the long-run regime resolved after the shock is
+the pre-shock regime; a run whose regime has not returned by the end of the run counts as not returned, whatever
+its shares did on the way (its return time is then left empty).
+
 The table ``shocks.csv`` has one row per shocked run (summary key ``shock_returned`` not missing): ``group``,
-``returned``, ``return_time`` (steps after the shock; missing when not returned) and ``censor_time`` (the steps
-the run had left after the shock, from ``max_steps`` and ``shock_step`` in the run rows). The figure: per group,
-the share of shocked runs whose pre-shock regime returned (Wilson) and the share returned within t months (an
-ECDF over all shocked runs; runs not back by the end are censored, marked ▶ and counted).
+``returned``, ``return_time`` (months after the shock until the pre-shock regime's share was back, the model's
+``shock_return_time``; missing when not returned), ``censor_time`` (the months the run went on after the shock:
+``steps`` − ``shock_step`` from the run rows, else ``max_steps`` − ``shock_step``) and ``after`` (the run's
+long-run regime after the shock: the headline outcome). The figure: per group, the share of shocked runs whose
+pre-shock regime returned (Wilson) and the share returned within t months (an ECDF over all shocked runs, so it
+levels off at the return probability; runs not back by the end are censored, marked ▶ and counted).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import pandas as pd
 
 from experiments.analysis.runs import as_flag, param_column
 from experiments.analysis.stats import wilson
+from experiments.definition import models
 from experiments.figures import base
 from experiments.figures import labels as lab
 
@@ -62,26 +69,42 @@ def draw(ctx: base.Context) -> list[Path]:
     return base.asked(KEY, shocks(ctx.tables.get(KEY), ctx.directory, group, **ctx.kw))
 
 
-def shocks_table(runs: pd.DataFrame, by: str | None) -> pd.DataFrame:
+def shocks_table(runs: pd.DataFrame, by: str | None, outcome: str | None = None) -> pd.DataFrame:
     """One row per run that was shocked (``shock_returned`` not missing): ``group`` (the value of ``by``, the
-    pre-shock regime or the start; "all" without one), ``returned``, ``return_time`` (steps after the shock;
-    missing when not returned) and ``censor_time`` (the steps the run had left after the shock, when the
-    runs record ``max_steps`` and ``shock_step``: a run not back by then is censored there)."""
+    pre-shock regime or the start; "all" without one), ``returned``, ``return_time`` (months after the shock;
+    missing when not returned, §13.6: a run whose regime has not returned by the end counts as not returned),
+    ``censor_time`` (the months the run went on after the shock: from ``steps`` and ``shock_step`` in the run
+    rows, else from ``max_steps``: a run not back by then is censored there) and ``after``: the run's
+    ``outcome`` (default: the headline outcome's key, the long-run regime after the shock)."""
     if "shock_returned" not in runs:
         return pd.DataFrame()
     ok = as_flag(runs["shock_returned"])
     r = runs[ok.notna()]
+    returned = ok[ok.notna()].astype(bool)
+    time = pd.to_numeric(r["shock_return_time"], errors="coerce") if "shock_return_time" in r else np.nan
     out = pd.DataFrame({
         "point": r["point"], "replicate": r["replicate"],
         "group": r[param_column(r, by)].astype(str) if by else "all",
-        "returned": ok[ok.notna()].astype(bool),
-        "return_time": pd.to_numeric(r["shock_return_time"], errors="coerce") if "shock_return_time" in r else np.nan,
+        "returned": returned,
+        "return_time": pd.Series(time, index=r.index).where(returned),
     })
-    if {"max_steps", "shock_step"} <= set(r.columns):
-        out["censor_time"] = pd.to_numeric(r["max_steps"]) - pd.to_numeric(r["shock_step"])
+    end = next((c for c in ("steps", "max_steps") if c in r.columns), None)
+    if end is not None and "shock_step" in r.columns:
+        out["censor_time"] = pd.to_numeric(r[end]) - pd.to_numeric(r["shock_step"])
     else:
         out["censor_time"] = np.nan
+    key = outcome or getattr(models.info().headline, "key", None)
+    out["after"] = r[key].astype(str) if key in r.columns else ""
     return out.reset_index(drop=True)
+
+
+def _elsewhere(g: pd.DataFrame) -> str:
+    """Where the runs not back went: their long-run regimes after the shock, e.g. ", of which 3 in Q3"."""
+    if "after" not in g:
+        return ""
+    gone = g.loc[~g["returned"].astype(bool), "after"].astype(str)
+    counts = gone[~gone.isin(("", "nan", "None"))].value_counts()
+    return ", of which " + ", ".join(f"{k} {v}" for v, k in counts.items()) if len(counts) else ""
 
 
 @base.styled
@@ -115,9 +138,10 @@ def shocks(table: pd.DataFrame | None, directory: Path, group_name: str | None =
         if n - back:
             right.plot([t_end], [len(times) / n], marker=">", color=c, ms=5)
             notes.append(f"{name}: {n - back} of {n} not back" + (f" by {t_end:g} months (censored)" if len(censor)
-                                                                  else " by the end of the run (censored)"))
+                                                                  else " by the end of the run (censored)")
+                         + _elsewhere(g))
     left.set_ylim(0, 1.1)
-    left.set_ylabel("regime returned (share of runs, 95 % CI)")
+    left.set_ylabel("long-run regime returned (share of runs, 95 % CI)")
     left.set_xlabel(lab.label(group_name, labels) if group_name else "")
     right.set_ylim(0, 1.02)
     right.set_xlabel("months after the shock")

@@ -43,7 +43,7 @@ def time_series(ts: pd.DataFrame | None, summary: pd.DataFrame, names: Sequence[
             ax.set_ylim(-0.02, 1.02)
             ax.set_xlabel("step (months)")
             ax.set_ylabel("share of contracts")
-        base.heading(fig, "Quadrant shares over time (mean and 10–90 % band over runs; a settled run is held)",
+        base.heading(fig, "Quadrant shares over time (mean and 10–90 % band over runs; a run that stopped is held)",
                      base.outcome_handles(QUADRANTS, labels), ncol=4)
         files += base.save(fig, directory, base.page_stem("timeseries", page), formats)
     return files

@@ -1,5 +1,5 @@
-"""Regimes under turnover (MODEL.md §11.1): per start quadrant, P(regime) against the turnover rate (lines,
-Wilson bands) and, below, the mean composition over the settlement window (bootstrap bands). Asked for by
+"""Regimes under turnover (MODEL.md §11.1): per start quadrant, P(long-run regime) against the turnover rate
+(lines, Wilson bands) and, below, the mean composition over the last window (bootstrap bands). Asked for by
 ``[outputs] turnover = "sme_turnover"`` (or ``true``): a numeric design parameter; the composition row needs
 the summary keys ``composition_Q1..Q4`` (their intervals are computed when this figure is asked for)."""
 
@@ -13,7 +13,7 @@ import pandas as pd
 
 from experiments.figures import base
 from experiments.figures import labels as lab
-from sim.palette import OUTCOME_COLOURS, QUADRANT_COLOURS
+from sim.palette import QUADRANT_COLOURS
 from sim.vocabulary import QUADRANTS
 
 KEY = "turnover"
@@ -52,8 +52,8 @@ def draw(ctx: base.Context) -> list[Path]:
 def turnover(summary: pd.DataFrame, names: Sequence[str], spec: Mapping, directory: Path,
              labels: Mapping | None = None, formats: Sequence[str] = base.FORMATS,
              outcomes: Sequence[str] | None = None) -> list[Path]:
-    """Per start (columns): P(regime) against turnover with 95 % Wilson bands (top) and, where the runs report
-    it, the mean composition over the settlement window (bottom, 95 % bootstrap bands)."""
+    """Per start (columns): P(long-run regime) against turnover with 95 % Wilson bands (top) and, where the runs
+    report it, the mean composition over the last window (bottom, 95 % bootstrap bands)."""
     x, start = spec["x"], spec["start"]
     if x not in summary or not base.is_numeric(summary[x]):
         return []
@@ -69,12 +69,12 @@ def turnover(summary: pd.DataFrame, names: Sequence[str], spec: Mapping, directo
             g = (summary if s is None else summary[summary[start] == s]).sort_values(x)
             ax = axes[0][j]
             for o in shown:
-                c = OUTCOME_COLOURS[o]
+                c = base.colour(o)
                 ax.plot(g[x], g[f"freq_{o}"], marker="o", ms=2.5, lw=1.2, color=c)
                 ax.fill_between(g[x], g[f"freq_{o}_lo"], g[f"freq_{o}_hi"], color=c, alpha=0.18, lw=0)
             ax.set_ylim(-0.02, 1.02)
             ax.set_title(f"start {lab.value(start, s)}" if s is not None else "")
-            ax.set_ylabel("regime: share of runs (95 % CI)")
+            ax.set_ylabel("long-run regime: share of runs (95 % CI)")
             ax.set_xlabel(lab.label(x, labels))
             if has_comp:
                 ax = axes[1][j]
@@ -90,7 +90,7 @@ def turnover(summary: pd.DataFrame, names: Sequence[str], spec: Mapping, directo
         base.heading(fig, f"Regimes under turnover: {lab.label(x, labels, unit=False)}",
                      base.outcome_handles(list(dict.fromkeys([*shown, *QUADRANTS])), labels))
         if has_comp:
-            base.note(fig, "Bottom: composition, the mean share of contracts in each quadrant over the settlement "
-                      "window.")
+            base.note(fig, "Bottom: composition, the mean share of contracts in each quadrant over the last window "
+                      "of the run.")
         files += base.save(fig, directory, base.page_stem("turnover", page), formats)
     return files

@@ -24,8 +24,8 @@ from experiments.storage.layout import (
     TABLES,
     run_id,
 )
-from experiments.storage.readers import iter_runs, load_events, load_failures, load_runs, load_steps
+from experiments.storage.readers import iter_runs, load_events, load_failures, load_runs, load_steps, load_table
 
 __all__ = ["EVENTS", "FAILURES", "JOURNAL", "MANIFEST", "PARTS", "RAW", "RUNS", "RUNS_CSV", "STEPS", "TABLES",
            "RunnerError", "StoreError", "atomic_write_frame", "atomic_write_json", "atomic_write_text", "iter_runs",
-           "load_events", "load_failures", "load_runs", "load_steps", "read_json", "run_id"]
+           "load_events", "load_failures", "load_runs", "load_steps", "load_table", "read_json", "run_id"]

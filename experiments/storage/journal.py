@@ -61,7 +61,7 @@ def problem(record: dict, first: bool) -> str | None:
     if record.get("kind") not in ("part", "base") or (record["kind"] == "base" and not first):
         return f"an unknown kind of record {untrusted_short(record.get('kind'))}"
     files = record.get("files")
-    if not isinstance(files, dict) or not set(files) <= set(TABLES):
+    if not isinstance(files, dict) or not all(isinstance(t, str) and untrusted.TABLE.fullmatch(t) for t in files):
         return "a record without its files"
     for table, f in files.items():
         if not isinstance(f, dict) or not untrusted.data_name(f.get("file"), table):
@@ -155,14 +155,23 @@ def keys_of(records: list[dict]) -> set[str]:
     return {r["key"] for r in records if isinstance(r.get("key"), str)}
 
 
+def data_files(directory: Path) -> list[Path]:
+    """The compacted data files in a folder (links included, never followed): the runner's tables
+    (:data:`TABLES`) and any other a model made (``<table>.parquet``)."""
+    directory = Path(directory)
+    named = [directory / final_name(t) for t in TABLES]
+    more = sorted(p for p in directory.glob(final_name("*"))
+                  if p not in named and untrusted.FINAL.fullmatch(p.name) and (p.is_symlink() or p.is_file()))
+    return [*(p for p in named if p.exists() or p.is_symlink()), *more]
+
+
 def verify(directory: Path, records: list[dict]) -> list[str]:
     """Problems with the files the journal references (missing, wrong size or checksum, not a regular file), and
     data files the journal does not know (a result file it cannot vouch for is never read)."""
     directory = Path(directory)
     known = {Path(f["file"]).name for _, f in files_of(records)}
     problems = [f"{p}: not in the journal (written by another tool, or the journal was lost)"
-                for p in (directory / final_name(t) for t in TABLES)
-                if (p.exists() or p.is_symlink()) and p.name not in known]
+                for p in data_files(directory) if p.name not in known]
     return problems + check_files(directory, records)
 
 

@@ -110,6 +110,12 @@ def load_events(directory: Path):
     return _frame(_read_table(Path(directory), "events"))
 
 
+def load_table(directory: Path, table: str, columns: list[str] | None = None):
+    """Any table of the folder by name (point, replicate, then its columns), sorted; empty when absent: e.g. the
+    ``timeline`` a model made for every run when the figures asked for it."""
+    return _frame(_read_table(Path(directory), table, columns))
+
+
 def load_failures(directory: Path):
     """Runs that raised and have not since succeeded (run_id, point, replicate, seed, error)."""
     df = _frame(_read_table(Path(directory), "failures"))

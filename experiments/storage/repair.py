@@ -14,8 +14,8 @@ from typing import Any
 from experiments.storage import untrusted
 from experiments.storage.atomic import atomic_write_bytes
 from experiments.storage.errors import StoreError
-from experiments.storage.journal import check_files, decode, encode, problem
-from experiments.storage.layout import JOURNAL, PARTS, TABLES, final_name
+from experiments.storage.journal import check_files, data_files, decode, encode, problem
+from experiments.storage.layout import JOURNAL, PARTS
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def repair(directory: Path) -> dict[str, Any]:
                 foreign.append(str(p))
             elif f"{PARTS}/{p.name}" not in listed:
                 put_aside(p)
-    for p in (d / final_name(t) for t in TABLES):
+    for p in data_files(d):
         if p.name not in listed:
             put_aside(p)
     if bad_lines or dropped or journal_moved or (data and not data.endswith(b"\n")) or len(seen) < data.count(b"\n"):
@@ -106,7 +106,7 @@ def check_repairable(directory: Path) -> None:
     if (d.exists() or d.is_symlink()) and not d.is_dir():
         raise StoreError(f"{d}: is {untrusted.kind(d) or 'a file'}, not a results folder")
     anything = (d / JOURNAL).exists() or (d / JOURNAL).is_symlink() or (d / PARTS).is_symlink() \
-        or any((d / final_name(t)).exists() or (d / final_name(t)).is_symlink() for t in TABLES)
+        or bool(data_files(d))
     if not anything and (d / PARTS).is_dir():
         anything = any(True for _ in (d / PARTS).iterdir())
     if not anything:

@@ -112,6 +112,12 @@ class RunStore:
         with contextlib.suppress(OSError):
             parts_dir.rmdir()  # only if empty
 
+    def table_names(self) -> list[str]:
+        """The tables this folder holds: the runner's own (:data:`TABLES`), then any other a model made (e.g. a
+        ``timeline``), by name."""
+        more = {t for rec in self.records for t in rec.get("files", {})} - set(TABLES)
+        return [*TABLES, *sorted(more)]
+
     def sources(self, table: str):
         from experiments.storage.parts import Source
 
@@ -167,7 +173,8 @@ class RunStore:
                 self._write_csv(self.dir / RUNS)
             return
         files, rename = {}, {}
-        for table in TABLES:
+        names = self.table_names()
+        for table in names:
             sources = self.sources(table)
             if not sources:
                 continue
@@ -189,7 +196,7 @@ class RunStore:
         if csv and "runs" in files:
             self._write_csv(self.dir / rename[RUNS])
         # the commit point of a compaction: the journal now names the merged files and the renames to do
-        remove = [final_name(t) for t in TABLES if t not in files and (self.dir / final_name(t)).exists()]
+        remove = [final_name(t) for t in names if t not in files and (self.dir / final_name(t)).exists()]
         merged = sorted({Path(f["file"]).name[:8] for _, f in files_of(self.records) if "/" in f["file"]})
         base = {"kind": "base", "files": files, "rename": rename, "remove": remove, "merged": merged,
                 **({"key": self.key} if self.key else {})}

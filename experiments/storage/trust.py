@@ -115,7 +115,7 @@ def check_runs(directory: Path, exp, design, runs) -> None:
 
 
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(b, (list, tuple)) or hasattr(a, "__len__") and not isinstance(a, str):
+    if isinstance(b, (list, tuple)) or (hasattr(a, "__len__") and not isinstance(a, str)):
         return True  # non-scalar parameter values are not compared
     try:
         return bool(a == b) or (a != a and b != b)

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from experiments.storage.errors import StoreError
-from experiments.storage.layout import PARTS, TABLES
+from experiments.storage.layout import PARTS
 
-_T = "|".join(TABLES)
+_T = "[a-z][a-z0-9_]{0,63}"  # a table name: the runner's (runs, steps, events, failures) or one a model made
+TABLE = re.compile(_T)
 PART = re.compile(rf"[0-9a-f]{{8}}-[0-9]{{6}}\.(?:{_T})\.parquet")  # a file in parts/
 FINAL = re.compile(rf"(?:{_T})\.parquet")
 COMPACT_TMP = re.compile(rf"\.(?:{_T})\.parquet\.[0-9a-f]{{8}}\.tmp")  # a compaction's merged file, before renaming
@@ -31,8 +32,8 @@ _FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 
 
 
 def what(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder")):
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder")):
         if test(mode):
             return name
     return "not a regular file"

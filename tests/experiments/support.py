@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from experiments import engine, storage
+from experiments.definition import models
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_BASE = {"n_smes": 20, "burn_in": 10, "settle_window": 10}
@@ -80,13 +81,20 @@ def sorted_rows(directory: Path) -> list[list]:
 
 
 def as_committed(out: Path) -> None:
-    """What a clone holds of a shipped result: manifest, tables and figures, no raw runs."""
+    """What a clone holds of a shipped result: manifest, tables and figures, no raw runs (the journal, every
+    Parquet table: runs, steps, the model's timelines; git ignores them under results/)."""
     for name in (storage.JOURNAL, storage.RUNS, storage.STEPS):
         (out / name).unlink()
+    for raw in out.glob("*.parquet"):
+        raw.unlink()
+
+
+HEADLINE = models.info().headline  # the outcome the default model declares first: the long-run regime
 
 
 def synthetic_runs(points: list[dict], quadrants, reps: int = 20, seed: int = 0, extra=None) -> pd.DataFrame:
-    """Runs whose settled quadrant is drawn with the given probabilities (a dict or a function of the point)."""
+    """Runs whose headline outcome (the long-run regime, in the key the model declares) is drawn with the given
+    probabilities (a dict or a function of the point); the step it was reached at in the declared step key."""
     rng = np.random.default_rng(seed)
     rows = []
     for j, p in enumerate(points):
@@ -94,9 +102,11 @@ def synthetic_runs(points: list[dict], quadrants, reps: int = 20, seed: int = 0,
         outs, w = list(probs), np.array(list(probs.values()), dtype=float)
         for r in range(reps):
             voices = int(rng.integers(0, 6))
+            outcome = outs[rng.choice(len(outs), p=w / w.sum())]
             row = {"run_id": f"p{j:05d}_r{r:05d}", "point": j, "replicate": r, "seed": r, **p,
-                   "quadrant": outs[rng.choice(len(outs), p=w / w.sum())], "settle_step": 100 + r,
-                   "settled": True, "voices": voices, "voice_successes": int(rng.integers(0, voices + 1)),
+                   HEADLINE.key: outcome, HEADLINE.step_key: None if outcome == "unresolved" else 100 + r,
+                   "resolved": outcome != "unresolved", "voices": voices,
+                   "voice_successes": int(rng.integers(0, voices + 1)),
                    "contracts_formed": 10, "contracts_ended": int(rng.integers(0, 10)),
                    "mean_trust": float(rng.random()), "exits": int(rng.integers(0, 3))}
             for path in "ABCD":

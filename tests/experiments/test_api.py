@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from support import synthetic_runs
+from support import HEADLINE, synthetic_runs
 
 import experiments
 from experiments import storage
@@ -31,7 +31,7 @@ def res(tmp_path_factory):
 
 
 def test_results_are_dataframes_with_intervals(res):
-    assert len(res.runs) == 12 and {"run_id", "seed", "voice_cost", "quadrant", "voice_success_rate"} <= set(res.runs)
+    assert len(res.runs) == 12 and {"run_id", "seed", "voice_cost", "regime", "voice_success_rate"} <= set(res.runs)
     f = res.frequencies
     assert len(f) == 4 and list(f["n"]) == [3, 3, 3, 3]
     assert {"voice_cost", "initial_quadrant", "freq_Q3", "freq_Q3_lo", "freq_Q3_hi", "dominant", "tie"} <= set(f)
@@ -119,7 +119,7 @@ def test_tree_discovery_recovers_a_built_in_region(tmp_path):
 def test_a_target_no_run_reached_is_refused():
     runs, names = _region_runs()  # only Q1 and Q3
     for method in discover.METHODS:
-        with pytest.raises(discover.DiscoveryError, match="no run settled in Q4"):
+        with pytest.raises(discover.DiscoveryError, match=r"no run reached Q4 .* long-run regime"):
             discover.discover(runs, names, "Q4", method)
 
 
@@ -136,7 +136,7 @@ def test_prim_discovery_finds_a_dense_box(tmp_path):
             inside &= runs[name].between(box[f"{name}_low"], box[f"{name}_high"])
         if f"{name}_in" in box and pd.notna(box[f"{name}_in"]):
             inside &= runs[name].astype(str).isin(str(box[f"{name}_in"]).split("|"))
-    hits = runs["quadrant"] == "Q3"
+    hits = runs[HEADLINE.key] == "Q3"
     assert (hits & inside).sum() / inside.sum() == pytest.approx(box["density"])
     assert (hits & inside).sum() / hits.sum() == pytest.approx(box["coverage"])
     assert {"coverage", "density", "mass", "res_dim"} <= set(found.trajectory)

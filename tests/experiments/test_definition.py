@@ -94,10 +94,73 @@ def test_ranges_need_numeric_parameters_and_low_below_high():
 
 
 def test_shipped_experiments_are_valid():
+    import tomllib
+
     for path in config.all_configs():
         exp = pipeline.experiment(str(path))
         assert exp.entropy is not None, f"{path.name}: shipped experiments fix their root entropy"
         designs.make(exp)
+        raw = tomllib.loads(path.read_text())
+        restated = {k: v for k, v in {**raw.get("base", {}), **({"max_steps": raw["max_steps"]} if "max_steps" in raw
+                                                                  else {})}.items()
+                    if k in exp.model_info.params and v == exp.model_info.params[k].default}
+        assert not restated, f"{path.name} restates defaults {restated}: let the model's defaults apply"
+        # the figures' model tables: the timeline of every run wherever the model can make one
+        assert exp.tables == (("timeline",) if exp.model_info.can_make("timeline") else ()), path.name
+
+
+# ------------------------------------------------------------------------------------------- points
+def _points(points: list, **kw) -> Experiment:
+    return pipeline.experiment({"name": "pts", "entropy": 7, "base": {"n_smes": 30, **kw.pop("base", {})},
+                                "design": {"type": "points", "points": points, **kw}})
+
+
+def test_a_points_design_lists_its_points_with_labels_that_are_not_parameters():
+    exp = _points([{"source": "starts", "initial_quadrant": "Q1"},
+                   {"source": "evl", "voice_cost": 2.0, "exit_cost": 0.5},
+                   {"initial_quadrant": "Q3", "n_smes": 60}])
+    d = designs.make(exp)
+    assert d.names == ["initial_quadrant", "voice_cost", "exit_cost", "n_smes"] and len(d.points) == 3
+    vc, ec, q = (PARAMS[n].default for n in ("voice_cost", "exit_cost", "initial_quadrant"))
+    # a parameter a point does not name takes its base value: [base], else the model's default
+    assert d.points[0] == {"initial_quadrant": "Q1", "voice_cost": vc, "exit_cost": ec, "n_smes": 30}
+    assert d.points[1] == {"initial_quadrant": q, "voice_cost": 2.0, "exit_cost": 0.5, "n_smes": 30}
+    assert d.points[2]["n_smes"] == 60 and designs.n_points(exp) == 3
+    assert d.labels == {"source": ["starts", "evl", ""]} and "source" not in d.points[0]
+    # the points are the definition (a new point is a new run set); the labels are not
+    again = _points([{"source": "other", "initial_quadrant": "Q1"},
+                     {"source": "x", "voice_cost": 2.0, "exit_cost": 0.5}, {"initial_quadrant": "Q3", "n_smes": 60}])
+    moved = _points([{"initial_quadrant": "Q2"}, {"voice_cost": 2.0, "exit_cost": 0.5},
+                     {"initial_quadrant": "Q3", "n_smes": 60}])
+    assert again.design_key() == exp.design_key() != moved.design_key()
+    from experiments.definition.experiment import from_manifest
+
+    back = from_manifest(exp.to_dict())
+    assert back.labels == exp.labels and designs.make(back).points == d.points
+
+
+@pytest.mark.parametrize("points, extra, message", [
+    ([], {}, "non-empty list"),
+    ([{"no_such": 1}], {}, "point 0: unknown parameter 'no_such'"),
+    ([{"voice_cost": 0.1}, {"voice_cost": 99.0}], {}, "point 1: .*voice_cost"),
+    ([{"source": 3, "voice_cost": 0.1}], {}, "source must be a string"),
+    ([{"voice_cost": 0.1}], {"parameters": {"voice_cost": [0.1]}}, r"not \[design.parameters\]"),
+    ([{"contracts_per_sme": 5, "n_markets": 2}], {}, "design point 0: .*contracts_per_sme"),
+])
+def test_a_points_design_is_validated_like_any_other(points, extra, message):
+    with pytest.raises(config.ConfigError, match=message):
+        exp = _points(points, **extra)
+        pipeline.plan(exp, "/nonexistent/never-written")
+
+
+def test_points_belong_to_a_points_design_and_the_target_defaults_to_the_models_outcome():
+    with pytest.raises(config.ConfigError, match="belong to a points design"):
+        _exp("grid", {"voice_cost": [0.1]}, points=[{"voice_cost": 0.1}])
+    conf = pipeline.experiment({"name": "c", "model": "sim.confirmation:run", "entropy": 1,
+                                "design": {"type": "points", "points": [{"initial_quadrant": "Q1"}]}})
+    assert conf.target == "agree" and conf.tables == ()  # its run() makes no tables
+    assert pipeline.experiment({"name": "g", "design": {"type": "grid", "parameters": {"voice_cost": [0.1]}},
+                                "outputs": {"regime_time": False}}).tables == ()
 
 
 # ------------------------------------------------------------------------------------------- seeding

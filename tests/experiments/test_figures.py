@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from support import synthetic_runs
+from support import HEADLINE, synthetic_runs
 
 from experiments import figures, pipeline
 from experiments.analysis.summary import summarise
@@ -27,9 +27,10 @@ from experiments.figures import (
     shocks,
     turnover,
 )
+from sim.confirmation import SUMMARY_KEYS as CONFIRMATION_KEYS
 from sim.palette import OUTCOME_COLOURS
 from sim.params import PARAMS
-from sim.vocabulary import SUMMARY_KEYS
+from sim.vocabulary import REGIMES, SUMMARY_KEYS, horizon_keys
 
 OUTCOMES = models.info().categories
 
@@ -59,10 +60,20 @@ def texts(fig) -> str:
 
 # ------------------------------------------------------------------------------------------- labels
 def test_every_summary_key_and_parameter_has_a_human_label():
+    at = [f"{c}_{h}" for h in (60, 120, 240) for o in REGIMES for c in (f"freq_{o}", "n")]
+    confirmation = [*CONFIRMATION_KEYS, *(f"freq_{o}" for o in models.info("sim.confirmation:run").categories)]
     for key in [*SUMMARY_KEYS, *models.info().derived_names, *(f"freq_{o}" for o in OUTCOMES), "composition_Q3",
-                "occupancy_mixed", "shock_returned", "shock_return_time"]:
+                "occupancy_mixed", "shock_returned", "shock_return_time", *horizon_keys((60, 120, 240)), *at,
+                "regime_step_mean", "regime_step_sd", *confirmation]:
         assert labels.is_known(key), key
         assert "_" not in labels.label(key, unit=False), key
+    assert labels.label("freq_Q3") == "P(long-run regime Q3) (share of runs)"  # one P(Qk) everywhere (§13.3)
+    assert labels.label("subs_Q3_120", unit=False) == "subsidiaries locked in Q3 at month 120"
+    assert labels.label("freq_mixed_60", unit=False) == "P(window-mean regime mixed at month 60)"
+    assert {o: labels.outcome(o) for o in ("coexistence", "unresolved", "contested")} == {
+        "coexistence": "coexistence (stable split of Q1 and Q3)",
+        "unresolved": "unresolved (no long-run regime within the run)",
+        "contested": "contested (locked in no quadrant)"}
     for name, p in PARAMS.items():
         assert labels.label(name) == p.axis_label
 
@@ -78,20 +89,20 @@ def test_intervals_of_bounded_means_stay_in_bounds_and_are_reproducible():
     pts = [{"voice_cost": v} for v in (0.1, 1.0)]
     runs = synthetic_runs(pts, {"Q1": 1, "Q3": 1}, reps=6)
     runs.loc[runs["point"] == 0, ["voices", "voice_successes"]] = [[1, 1]] * 5 + [[2, 0]]  # rates near 1
-    s = summarise(runs, ["voice_cost"], metrics=["mean_trust", "settled"])
+    s = summarise(runs, ["voice_cost"], metrics=["mean_trust", "resolved"])
     for m in ("voice_success_rate", "survival", "mean_trust"):
         assert ((s[f"{m}_lo"] >= 0) & (s[f"{m}_hi"] <= 1) & (s[f"{m}_lo"] <= s[m]) & (s[m] <= s[f"{m}_hi"])).all(), m
     # a share of runs (a yes/no key) gets a Wilson interval, strictly inside [0, 1] for 6/6
-    assert s["settled"].iloc[0] == 1 and 0.5 < s["settled_lo"].iloc[0] < 1
-    again = summarise(runs, ["voice_cost"], metrics=["mean_trust", "settled"])
+    assert s["resolved"].iloc[0] == 1 and 0.5 < s["resolved_lo"].iloc[0] < 1
+    again = summarise(runs, ["voice_cost"], metrics=["mean_trust", "resolved"])
     pd.testing.assert_frame_equal(s, again)
 
 
 def test_ties_are_reported_not_resolved_silently(captured, tmp_path):
     pts = [{"voice_cost": v, "exit_cost": e} for v in (0.1, 1.0) for e in (0.5, 1.0)]
     runs = synthetic_runs(pts, {"Q1": 1, "Q3": 1}, reps=4)
-    runs.loc[runs["point"] == 0, "quadrant"] = ["Q1", "Q3", "Q1", "Q3"]  # a 2-2 tie at point 0
-    runs.loc[runs["point"] == 1, "quadrant"] = ["Q1", "Q1", "Q1", "Q3"]
+    runs.loc[runs["point"] == 0, HEADLINE.key] = ["Q1", "Q3", "Q1", "Q3"]  # a 2-2 tie at point 0
+    runs.loc[runs["point"] == 1, HEADLINE.key] = ["Q1", "Q1", "Q1", "Q3"]
     s = summarise(runs, ["voice_cost", "exit_cost"])
     assert s.loc[0, "tie"] == "Q1=Q3" and s.loc[1, "tie"] == ""
     phase_map.phase_map(s, ["voice_cost", "exit_cost"], tmp_path)
@@ -319,7 +330,8 @@ def test_every_figure_module_is_found_and_ordered():
 
     names = [registry.name(m) for m in registry.figures()]
     assert {"frequencies", "frequencies_ci", "phase_map", "metrics", "timeseries", "paths", "dependence",
-            "sensitivity", "hysteresis", "shocks", "turnover"} == set(names)
+            "sensitivity", "hysteresis", "shocks", "turnover", "regime_time", "resolution_time", "subsidiaries",
+            "confirmation"} == set(names)
     assert names.index("frequencies") < names.index("phase_map") < names.index("timeseries") < names.index("turnover")
     assert {"base", "labels", "registry", "discovery"}.isdisjoint(names)  # no draw(ctx): helpers, not figures
 

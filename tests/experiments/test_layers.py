@@ -15,6 +15,8 @@ PACKAGE = ROOT / "experiments"
 LAYERS = ["definition", "storage", "analysis", "engine", "figures", "report", "pipeline", "api", "cli",
           "__init__", "__main__"]
 MODEL_WORDS = {"quadrant", "final_quadrant", "settle_step", "mixed", "unsettled", "survival", "voice_success_rate",
+               "regime", "regime_step", "final_regime", "resolved", "coexistence", "unresolved", "contested",
+               "timeline", "confirmed", "subs_contested",
                "loyalty", "voice", "exit", "drift"}
 MODELS = {"experiments.engine.trivial"}  # a model of its own (for tests and benchmarks), not the runner's code
 

@@ -7,9 +7,10 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from support import as_committed, tiny_toml
 
-from experiments import engine, pipeline
+from experiments import engine, pipeline, storage
 from experiments.analysis import sensitivity
 from experiments.cli import main
 from experiments.definition import designs, models
@@ -30,17 +31,29 @@ def test_plots_render_from_a_small_saved_result(tmp_path, monkeypatch, capsys):
     assert list(summary["n"]) == [3, 3, 3, 3]
     freq = summary[[f"freq_{o}" for o in models.info().categories]].sum(axis=1)
     assert np.allclose(freq, 1.0)
+    # the figures asked the model for its timeline for every run (not only the step-data sample), kept as a table
+    assert exp.tables == ("timeline",)
+    timeline = storage.load_table(out, "timeline")
+    assert set(zip(timeline["point"], timeline["replicate"])) == {(j, r) for j in range(4) for r in range(3)}
+    assert (timeline.groupby(["point", "replicate"])["month"].min() == 0).all()
+    assert set(np.diff(timeline.loc[(timeline["point"] == 0) & (timeline["replicate"] == 0), "month"])) == {12}
     monkeypatch.chdir(tmp_path)
     assert main(["plot", "tiny", "--out", str(out)]) == 0
-    for stem in ("frequencies", "frequencies_ci", "timeseries", "paths", "metrics"):
+    stems = ("frequencies", "frequencies_ci", "timeseries", "paths", "metrics", "regime_time", "resolution_time",
+             "subsidiaries")
+    for stem in stems:
         assert _is_png(out / f"{stem}.png"), stem
         assert (out / f"{stem}.pdf").read_bytes().startswith(b"%PDF-"), stem
+    rt = pd.read_csv(out / "regime_time.csv")
+    assert set(rt["point"]) == {0, 1, 2, 3} and rt["month"].max() == 60  # to the longest horizon reached
+    assert np.allclose(rt[[c for c in rt if c.startswith("share_")]].sum(axis=1), 1) and (rt["runs"] == 3).all()
     # without the raw runs (as committed), plot re-draws from the saved tables
     as_committed(out)
     for f in out.glob("*.png"):
         f.unlink()
     assert main(["plot", "tiny", "--out", str(out)]) == 0
-    assert _is_png(out / "paths.png") and _is_png(out / "timeseries.png")
+    for stem in ("paths", "timeseries", "regime_time", "resolution_time", "subsidiaries"):
+        assert _is_png(out / f"{stem}.png"), stem
     assert main(["show", "tiny", "--out", str(out)]) == 0
     assert "Q1" in capsys.readouterr().out
 
