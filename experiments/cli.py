@@ -229,6 +229,11 @@ def _run_one(p, args) -> int:
     say(f"{result.ran} runs in {result.seconds:.1f} s ({rate:.1f} runs/s, {result.chunks} chunks), "
         f"{result.skipped} already done, {result.failed} failed{failed}; root entropy {exp.entropy}")
     _print_run(exp, p.directory, done)
+    if result.unresolved:  # every run was tried, some failed: the sweep is not complete, say so and exit 1
+        first = f" (the first: {result.first_failure})" if result.first_failure else ""
+        sys.stderr.write(f"{PROG}: error: {result.unresolved} run(s) failed{first}; the others "
+                         f"are saved in {p.directory}: fix the cause and re-run the same command to retry them\n")
+        return 1
     return 0
 
 
@@ -317,7 +322,9 @@ def cmd_show(args) -> int:
         git = m.get("git", {})
         wall = sum(s.get("wall_seconds", 0) for s in m.get("sessions", []))
         say(f"{m['name']}: {m.get('description', '').splitlines()[0] if m.get('description') else ''}  [{directory}]")
-        say(f"  {m['runs']['done']} runs ({m['status']}), root entropy {m['root_entropy']}, "
+        runs = m.get("runs", {})
+        failed = f", {runs['failed_unresolved']} failed" if runs.get("failed_unresolved") else ""
+        say(f"  {runs.get('done')} of {runs.get('planned', '?')} runs{failed} ({m['status']}), root entropy {m['root_entropy']}, "
             f"commit {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}, "
             f"{len(m.get('sessions', []))} session(s), {wall:.0f} s wall, finished {m.get('finished')}")
     if "summary" in tables:
