@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.storage.layout import JOURNAL, MANIFEST, PARTS
-from tests.experiments.support import ROOT, TRIVIAL, run_cli
+from experiments.storage.layout import MANIFEST
+from tests.experiments.support import ROOT, TRIVIAL
 
 FAULTS = {
     "os_exit": "os._exit(3)",
