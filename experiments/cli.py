@@ -324,7 +324,8 @@ def cmd_show(args) -> int:
         say(f"{m['name']}: {m.get('description', '').splitlines()[0] if m.get('description') else ''}  [{directory}]")
         runs = m.get("runs", {})
         failed = f", {runs['failed_unresolved']} failed" if runs.get("failed_unresolved") else ""
-        say(f"  {runs.get('done')} of {runs.get('planned', '?')} runs{failed} ({m['status']}), root entropy {m['root_entropy']}, "
+        say(f"  {runs.get('done')} of {runs.get('planned', '?')} runs{failed} ({m['status']}), "
+            f"root entropy {m['root_entropy']}, "
             f"commit {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}, "
             f"{len(m.get('sessions', []))} session(s), {wall:.0f} s wall, finished {m.get('finished')}")
     if "summary" in tables:
