@@ -21,7 +21,7 @@ from pathlib import Path
 from experiments import pipeline
 from experiments.definition import config
 from experiments.definition.config import ConfigError
-from experiments.definition.experiment import DEFAULT_TARGET, from_manifest
+from experiments.definition.experiment import DEFAULT_TARGET
 from experiments.storage.atomic import read_json
 from experiments.storage.errors import RunnerError, StoreError
 from experiments.storage.journal import data_files
@@ -102,8 +102,7 @@ def _parser() -> argparse.ArgumentParser:
                            ("discover", "scenario discovery: parameter regions leading to a regime"),
                            ("report", "write report.html: description, figures, tables, manifest")):
         sp = sub.add_parser(name, help=helptext)
-        sp.add_argument("experiment", nargs="?" if name == "repair" else None,
-                        help="experiment name (with --out: optional for repair)")
+        sp.add_argument("experiment", nargs="?", help="experiment name (optional with --out)")
         where(sp, writes=name != "show")
     d = sub.choices["discover"]
     d.add_argument("--target", default=DEFAULT_TARGET,
@@ -255,7 +254,7 @@ def _directory(args) -> Path:
     from experiments.storage import folders
 
     if args.out:
-        return folders.check_out(args.out)
+        return folders.check_out(args.out, writes=args.command != "show", shipped=getattr(args, "shipped", False))
     if not args.experiment:
         raise UsageError("name an experiment, or a folder with --out DIR")
     path = folders.named(args.experiment, args.shipped)
@@ -272,16 +271,13 @@ def _saved(args):
 
     directory = _directory(args)
     manifest = directory / MANIFEST
-    if manifest.exists():
-        try:
-            exp = from_manifest(read_json(manifest)["experiment"])
-        except (ValueError, KeyError, TypeError):
-            raise UsageError(f"{manifest} is unreadable") from None
+    if manifest.exists() or manifest.is_symlink():
+        exp = pipeline.saved(directory)[0]  # checked against its own key, the journal and the runs
         try:  # presentation settings ([outputs]) may be edited after a run: take them from the TOML
-            current = pipeline.experiment(exp.source or args.experiment)
-            if current.entropy is None:
+            current = pipeline.experiment(exp.source or args.experiment) if exp.source or args.experiment else None
+            if current is not None and current.entropy is None:
                 current.entropy = exp.entropy
-            if current.design_key() == exp.design_key():
+            if current is not None and current.design_key() == exp.design_key():
                 exp.outputs = current.outputs
         except ConfigError:
             pass
@@ -302,7 +298,7 @@ def cmd_plot(args) -> int:
     exp, design, directory = _saved(args)
     with folders.Folder(directory):  # not while a runner writes this folder
         if (directory / JOURNAL).exists() or (directory / RUNS_CSV).exists():
-            tables = pipeline.analyse(directory, exp, design)  # the raw runs are here: recompute the tables
+            tables = pipeline.analyse(directory, exp, design, verify=True)  # the raw runs are here: recompute
         else:
             tables = pipeline.load_tables(directory)  # committed tables only
         files = pipeline.draw(directory, tables, exp, design.names)

@@ -25,11 +25,12 @@ from experiments.engine import executors, runner
 from experiments.engine.preflight import Plan, plan, prepare
 from experiments.figures import discovery as discovery_figure
 from experiments.figures import registry
+from experiments.storage import trust
 from experiments.storage.atomic import atomic_write_frame
 from experiments.storage.readers import load_runs, load_steps, load_table
 
 __all__ = ["analyse", "discover", "draw", "executor", "experiment", "finish", "index", "load_tables", "plan",
-           "prepare", "report", "run", "runs", "shipped", "table_files"]
+           "prepare", "report", "run", "runs", "saved", "shipped", "table_files"]
 CORE_TABLES = {"summary": summary.FILE, "timeseries": timeseries.FILE, "sensitivity": sensitivity.FILE}
 
 
@@ -64,10 +65,14 @@ def table_files() -> dict[str, str]:
     return {**CORE_TABLES, **registry.table_files()}
 
 
-def analyse(directory: Path, exp: Experiment, design: designs.Design, write: bool = True) -> dict[str, pd.DataFrame]:
-    """Compute (and save) every table of an experiment's results folder."""
+def analyse(directory: Path, exp: Experiment, design: designs.Design, write: bool = True,
+            verify: bool = False) -> dict[str, pd.DataFrame]:
+    """Compute (and save) every table of an experiment's results folder; ``verify``: first check the runs against
+    the manifest's definition (a folder read, not one just written: :func:`experiments.storage.trust.check_runs`)."""
     directory = Path(directory)
     runs = load_runs(directory)
+    if verify:
+        trust.check_runs(directory, exp, design, runs)
     model = exp.model_info
     out: dict[str, pd.DataFrame] = {}
     metrics = [*exp.outputs.get("metrics", []), *registry.metrics(exp.outputs)]
@@ -162,6 +167,17 @@ def index(root: Path, names: list[str]) -> Path:
 
 
 # -- on a finished folder --------------------------------------------------------------------------------
+def saved(directory: Path) -> tuple[Experiment, dict]:
+    """The experiment a results folder's manifest records and the manifest, read as untrusted input: a regular
+    file, well formed, its definition matching its own key and the keys its runs were committed under
+    (:mod:`experiments.storage.trust`); :class:`~experiments.storage.errors.StoreError` otherwise (one line)."""
+    directory = Path(directory)
+    m = trust.read_manifest(directory)
+    if m is None:
+        raise trust.StoreError(f"{directory}: no manifest.json; not a results folder (run the experiment first)")
+    return trust.experiment_of(directory, m), m
+
+
 def runs(directory: Path, exp: Experiment) -> pd.DataFrame:
     """The runs of a folder with the model's derived metrics (empty when the raw runs are not here)."""
     frame = load_runs(directory)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.storage.layout import MANIFEST
+from experiments.storage.layout import JOURNAL, MANIFEST, PARTS
 from tests.experiments.support import ROOT, TRIVIAL
 
 FAULTS = {
@@ -91,3 +91,148 @@ def test_a_dying_model_ends_the_sweep_with_one_line_and_a_resumable_folder(tmp_p
     assert again.returncode == 0, again.stderr[-3000:]
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["status"] == "complete" and manifest["runs"]["done"] == 12
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 2. a results folder is untrusted input
+def made(tmp_path: Path, name: str = "tr", **kw) -> Path:
+    import experiments
+
+    out = tmp_path / name
+    experiments.run_experiment(name=name, model=TRIVIAL, replicates=3, entropy=5, executor="serial", progress=False,
+                               design={"type": "grid", "parameters": {"x": [0.2, 0.5, 0.8]}}, out=out, **kw)
+    return out
+
+
+def toml_of(tmp_path: Path, name: str = "tr") -> Path:
+    return sweep_toml(tmp_path, name=name, replicates=3)
+
+
+def crafted_record(name: str, data: bytes) -> bytes:
+    import hashlib
+
+    from experiments.storage.journal import encode
+
+    return encode({"kind": "part", "files": {"runs": {"file": name, "bytes": len(data), "rows": 1, "pmin": 0,
+                                                      "pmax": 0, "sha256": hashlib.sha256(data).hexdigest()}}})
+
+
+@pytest.mark.parametrize("name", ["../../victim.txt", "parts/../../victim.txt", "/tmp/victim.txt",
+                                  "parts/00000000-000001.runs.parquet/../../../victim.txt"])
+def test_a_journal_naming_a_path_outside_the_folder_touches_nothing_outside(tmp_path, name):
+    from experiments.storage import StoreError, load_runs
+
+    out = made(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    with open(out / JOURNAL, "ab") as fh:
+        fh.write(crafted_record(name.replace("/tmp/victim.txt", str(victim)), b"precious"))
+    with pytest.raises(StoreError, match="not a data file of the runner"):
+        load_runs(out)
+    for args in (["run", str(toml_of(tmp_path)), "--out", str(out)], ["repair", "--out", str(out)],
+                 ["run", str(toml_of(tmp_path)), "--out", str(out)], ["show", "--out", str(out)],
+                 ["plot", "--out", str(out)]):
+        proc = cli(tmp_path, *args)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert victim.read_bytes() == b"precious", args
+    assert not any(p.name == "victim.txt" for p in out.rglob("*"))
+
+
+def test_a_duplicated_journal_line_is_read_once(tmp_path):
+    from experiments.storage import load_runs
+
+    out = made(tmp_path)
+    n = len(load_runs(out))
+    data = (out / JOURNAL).read_bytes()
+    (out / JOURNAL).write_bytes(data + data)
+    assert len(load_runs(out)) == n == 9
+    import experiments
+
+    assert len(experiments.load(out).runs) == 9
+
+
+@pytest.mark.parametrize("edit", ["value", "reorder", "entropy"])
+def test_an_edited_manifest_is_checked_against_the_runs_before_use(tmp_path, edit):
+    import experiments
+    from experiments.storage import StoreError
+
+    out = made(tmp_path)
+    m = json.loads((out / MANIFEST).read_text())
+    if edit == "value":
+        m["experiment"]["parameters"]["x"][0] = 0.3
+        m["design"]["points"][0]["x"] = 0.3
+    elif edit == "reorder":
+        m["experiment"]["parameters"]["x"].reverse()
+        m["design"]["points"].reverse()
+    else:
+        m["experiment"]["entropy"] = m["root_entropy"] = 6
+    (out / MANIFEST).write_text(json.dumps(m))
+    summary = (out / "summary.csv").read_bytes()
+    with pytest.raises(StoreError, match="edited after the run"):
+        experiments.load(out).frequencies  # noqa: B018
+    for cmd in ("plot", "show", "report"):
+        proc = cli(tmp_path, cmd, "--out", str(out))
+        assert proc.returncode == 2 and "edited after the run" in one_line_error(proc), (cmd, proc.stderr)
+    assert (out / "summary.csv").read_bytes() == summary
+
+
+def test_an_edited_manifest_with_its_key_recomputed_still_disagrees_with_the_journal(tmp_path):
+    import experiments
+    from experiments.definition.experiment import from_manifest
+    from experiments.storage import StoreError
+
+    out = made(tmp_path)
+    m = json.loads((out / MANIFEST).read_text())
+    m["experiment"]["parameters"]["x"][0] = 0.3
+    m["design"]["points"][0]["x"] = 0.3
+    exp = from_manifest(dict(m["experiment"]))
+    m["design_key"] = exp.design_key(all_parameters=m["parameters"])
+    (out / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(StoreError, match="edited after the run"):
+        experiments.load(out)
+
+
+def test_a_users_file_in_parts_is_left_alone_and_reported(tmp_path):
+    out = made(tmp_path)
+    (out / PARTS).mkdir(exist_ok=True)
+    (out / PARTS / "notes.txt").write_text("mine")
+    (out / PARTS / "00000000-000001.runs.parquet.bak").write_text("mine too")
+    proc = cli(tmp_path, "run", str(toml_of(tmp_path)), "--out", str(out), "--quiet", "--no-plots",
+               "--executor", "serial")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / PARTS / "notes.txt").read_text() == "mine"
+    assert (out / PARTS / "00000000-000001.runs.parquet.bak").read_text() == "mine too"
+    assert "notes.txt" in proc.stderr
+
+
+def test_a_deleted_journal_never_reruns_finished_runs_silently(tmp_path):
+    out = made(tmp_path)
+    runs = (out / "runs.parquet").read_bytes()
+    (out / JOURNAL).unlink()
+    proc = cli(tmp_path, "run", str(toml_of(tmp_path)), "--out", str(out), "--quiet", "--no-plots",
+               "--executor", "serial")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "journal" in one_line_error(proc)
+    assert (out / "runs.parquet").read_bytes() == runs
+
+
+@pytest.mark.parametrize(("what", "refused"), [(JOURNAL, ("show", "run", "load")), ("runs.parquet", ("run", "load")),
+                                               (MANIFEST, ("show", "load"))])
+def test_a_fifo_in_the_folder_never_blocks(tmp_path, what, refused):
+    """A FIFO is never opened for reading (it would block); the commands that need the file refuse it in one line,
+    the others do without it (``run`` rewrites a manifest its journal vouches for)."""
+    import experiments
+    from experiments.definition.errors import ExperimentError
+
+    out = made(tmp_path)
+    (out / what).unlink()
+    os.mkfifo(out / what)
+    if "load" in refused:
+        with pytest.raises(ExperimentError, match="FIFO"):
+            experiments.load(out).runs  # noqa: B018
+    for args in (["show", "--out", str(out)], ["run", str(toml_of(tmp_path)), "--out", str(out), "--quiet"]):
+        proc = cli(tmp_path, *args, timeout=60)
+        if args[0] in refused:
+            assert proc.returncode == 2 and "FIFO" in one_line_error(proc), proc.stderr
+        else:
+            assert "Traceback" not in proc.stderr
