@@ -40,15 +40,20 @@ def experiment(source: str | Path | dict | Experiment | None = None, *, override
     """An experiment from a shipped name, a TOML path, a dict or keyword arguments (the TOML's keys), validated
     as a TOML file is (:func:`experiments.definition.config.from_dict`), the figures' ``[outputs]`` keys
     included; ``assignments``: ``--set`` texts ``name=value``."""
+    if overrides is not None and not isinstance(overrides, dict):
+        raise config.ConfigError(f"overrides must be a dict of parameter = value, got "
+                                 f"{type(overrides).__name__} {overrides!r}", "overrides", overrides)
     if isinstance(source, Experiment):
         if overrides or replicates or definition or assignments:
-            raise TypeError("pass overrides, replicates or definition keys with a name, a path or a dict")
+            raise config.ConfigError("pass overrides, replicates or definition keys with a name, a path or a dict, "
+                                     "not with an Experiment", "experiment", source)
         return source
     kw = {"overrides": overrides, "replicates": replicates, "assignments": assignments, "figures": registry.OUTPUTS}
     if source is None:
         return config.from_dict(definition, **kw)
     if definition:
-        raise TypeError(f"definition keys {sorted(definition)} given with an experiment {source!r}")
+        raise config.ConfigError(f"definition keys {sorted(definition)} given with an experiment "
+                                 f"{source!r}: pass one or the other", "experiment", source)
     if isinstance(source, dict):
         return config.from_dict(source, **kw)
     return config.load(str(source), **kw)

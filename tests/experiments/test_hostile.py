@@ -236,3 +236,99 @@ def test_a_fifo_in_the_folder_never_blocks(tmp_path, what, refused):
             assert proc.returncode == 2 and "FIFO" in one_line_error(proc), proc.stderr
         else:
             assert "Traceback" not in proc.stderr
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 3. the shipped results only with --shipped, whatever the route
+SHIPPED = ROOT / "results" / "baseline"
+
+
+def _tracked_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_the_shipped_results_are_written_only_with_shipped(tmp_path):
+    import experiments
+    from experiments.storage.errors import RunnerError
+
+    before = _tracked_bytes(SHIPPED)
+    mine = tmp_path / "mine.toml"
+    mine.write_text((ROOT / "experiments" / "configs" / "baseline.toml").read_text())
+    for args in (["run", str(mine), "--out", str(SHIPPED), "--fresh"], ["run", "baseline", "--out", str(SHIPPED)],
+                 ["plot", "baseline", "--out", str(SHIPPED)], ["report", "--out", str(SHIPPED)],
+                 ["repair", "--out", str(SHIPPED)]):
+        proc = cli(tmp_path, *args)
+        assert proc.returncode == 2 and "shipped" in one_line_error(proc), (args, proc.stderr)
+    res = experiments.load(SHIPPED)
+    for write in (res.plot, res.report, lambda: experiments.run_experiment("baseline", out=SHIPPED, fresh=True)):
+        with pytest.raises(RunnerError, match="shipped"):
+            write()
+    assert _tracked_bytes(SHIPPED) == before
+    assert not res.frequencies.empty  # reading is fine
+
+
+def test_load_of_a_folder_without_raw_runs_says_so(tmp_path):
+    import experiments
+    from experiments.api import ResultsError
+
+    res = experiments.load(SHIPPED)
+    for what in ("runs", "steps", "events"):
+        with pytest.raises(ResultsError, match="not their raw .*python -m experiments run baseline"):
+            getattr(res, what)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 5. one clear line for every bad input of the Python API: an ExperimentError (a ValueError) naming the argument
+DEF = {"model": TRIVIAL, "design": {"type": "grid", "parameters": {"x": [0.2]}}, "executor": "serial",
+       "progress": False}
+
+
+@pytest.mark.parametrize(("call", "argument"), [
+    (lambda out: __import__("experiments").load(None), "path"),
+    (lambda out: __import__("experiments").load(5), "path"),
+    (lambda out: __import__("experiments").load(out / "nothing"), "path"),
+    (lambda out: __import__("experiments").run_experiment(name="a", out=5, **DEF), "out"),
+    (lambda out: __import__("experiments").run_experiment(name="a", out=out, overrides=[1], **DEF), "overrides"),
+    (lambda out: __import__("experiments").run_experiment(name="a", out=out, base=[1, 2], **DEF), None),
+    (lambda out: __import__("experiments").run_experiment(name="a", out=out, entropy="abc", **DEF), None),
+    (lambda out: __import__("experiments").run_experiment(name="a", out=out, entropy=1.5, **DEF), None),
+    (lambda out: __import__("experiments").run_experiment(name="a", out=out, entropy=-1, **DEF), None),
+    (lambda out: __import__("experiments").run_experiment(name="a", out=out, replicates=1.5, **DEF), None),
+    (lambda out: __import__("experiments").run_experiment(name="a" * 100_000, out=out, **DEF), None),
+], ids=["load-None", "load-int", "load-missing", "out-int", "overrides-list", "base-list", "entropy-text",
+        "entropy-float", "entropy-negative", "replicates-float", "name-100KB"])
+def test_the_api_raises_one_documented_error_naming_the_argument(tmp_path, call, argument):
+    from experiments.definition.errors import ExperimentError
+
+    with pytest.raises(ExperimentError) as info:
+        call(tmp_path)
+    assert isinstance(info.value, ValueError)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 600, message
+    if argument is not None:
+        assert info.value.argument == argument
+
+
+def test_minus_zero_and_zero_are_one_definition():
+    from experiments import pipeline
+
+    def key(v):
+        return pipeline.experiment(name="z", model=TRIVIAL, entropy=1, base={"x": v},
+                                   design={"type": "grid", "parameters": {"noise": [v, 0.1]}}).design_key()
+
+    assert key(-0.0) == key(0.0)
+
+
+def test_a_pool_started_without_a_main_guard_stops_with_one_line(tmp_path):
+    script = tmp_path / "noguard.py"
+    script.write_text(textwrap.dedent(f"""\
+        import experiments
+        experiments.run_experiment(name="ng", model="{TRIVIAL}", replicates=2, out="ng", executor="pool",
+                                   workers=2, progress=False,
+                                   design={{"type": "grid", "parameters": {{"x": [0.2, 0.8]}}}})
+        """))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode != 0
+    assert "__main__" in proc.stderr and proc.stderr.count("Traceback") <= 1, proc.stderr[-2000:]
