@@ -229,7 +229,7 @@ def _run_one(p, args) -> int:
         f"{result.skipped} already done, {result.failed} failed{failed}; root entropy {exp.entropy}")
     _print_run(exp, p.directory, done)
     if result.unresolved:  # every run was tried, some failed: the sweep is not complete, say so and exit 1
-        first = f" (the first: {result.first_failure})" if result.first_failure else ""
+        first = f" (the first: {result.first_failure.split(' | ')[0]})" if result.first_failure else ""
         sys.stderr.write(f"{PROG}: error: {result.unresolved} run(s) failed{first}; the others "
                          f"are saved in {p.directory}: fix the cause and re-run the same command to retry them\n")
         return 1
