@@ -190,6 +190,7 @@ def load(path: str | Path) -> Results:
         raise ResultsError(f"load() takes a results folder (str or pathlib.Path), got {folders.untrusted_short(path)}",
                            "path", path)
     directory = Path(path)
+    folders.settle(directory)  # a --fresh swap a kill interrupted is finished before anything is read
     if not (directory / MANIFEST).exists() and not (directory / MANIFEST).is_symlink():
         what = "does not exist" if not directory.exists() else "holds no manifest.json"
         raise ResultsError(f"{directory}: {what}; not a results folder (run the experiment first)", "path", str(path))

@@ -268,8 +268,10 @@ def _directory(args) -> Path:
 def _saved(args):
     """The experiment and design recorded in a results folder (or, failing that, its TOML)."""
     from experiments.definition import designs
+    from experiments.storage import folders
 
     directory = _directory(args)
+    folders.settle(directory)  # a --fresh swap a kill interrupted is finished before the folder is judged
     manifest = directory / MANIFEST
     if manifest.exists() or manifest.is_symlink():
         exp = pipeline.saved(directory)[0]  # checked against its own key, the journal and the runs
@@ -339,6 +341,7 @@ def cmd_repair(args) -> int:
     from experiments.storage.repair import repair
 
     directory = _directory(args)
+    folders.settle(directory)  # an interrupted --fresh swap is finished first: then the folder is judged
     if not (directory / JOURNAL).exists() and not list((directory / PARTS).glob("*")) \
             and not data_files(directory):
         raise UsageError(f"{directory} holds no results to repair")

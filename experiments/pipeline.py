@@ -25,7 +25,7 @@ from experiments.engine import executors, runner
 from experiments.engine.preflight import Plan, plan, prepare
 from experiments.figures import discovery as discovery_figure
 from experiments.figures import registry
-from experiments.storage import trust
+from experiments.storage import folders, trust
 from experiments.storage.atomic import atomic_write_frame
 from experiments.storage.readers import load_runs, load_steps, load_table
 
@@ -177,6 +177,7 @@ def saved(directory: Path) -> tuple[Experiment, dict]:
     file, well formed, its definition matching its own key and the keys its runs were committed under
     (:mod:`experiments.storage.trust`); :class:`~experiments.storage.errors.StoreError` otherwise (one line)."""
     directory = Path(directory)
+    folders.settle(directory)  # a --fresh swap a kill interrupted is finished before anything is read
     m = trust.read_manifest(directory)
     if m is None:
         raise trust.StoreError(f"{directory}: no manifest.json; not a results folder (run the experiment first)")

@@ -332,3 +332,92 @@ def test_a_pool_started_without_a_main_guard_stops_with_one_line(tmp_path):
                           timeout=60)
     assert proc.returncode != 0
     assert "__main__" in proc.stderr and proc.stderr.count("Traceback") <= 1, proc.stderr[-2000:]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 4. a kill at any moment of the --fresh swap is recoverable
+KILL_IN_SWAP = """
+import os, shutil, sys
+from experiments.storage import folders
+import experiments
+
+k, n, active = int(sys.argv[1]), [0], [False]
+
+def step(fn):
+    def wrapped(*a, **kw):
+        if active[0]:
+            n[0] += 1
+            if n[0] == k:
+                os._exit(9)  # killed here, mid-step: nothing after it runs
+        out = fn(*a, **kw)
+        if active[0]:
+            n[0] += 1
+            if n[0] == k:
+                os._exit(9)  # killed right after it
+        return out
+    return wrapped
+
+os.replace, shutil.rmtree = step(os.replace), step(shutil.rmtree)
+folders.atomic_write_json = step(folders.atomic_write_json)
+swap = folders.Folder.swap
+def watched(self):
+    active[0] = True
+    swap(self)
+    active[0] = False
+folders.Folder.swap = watched
+experiments.run_experiment(name="tr", model=sys.argv[2], replicates=5, entropy=5, executor="serial", progress=False,
+                           design={"type": "grid", "parameters": {"x": [0.2, 0.5, 0.8]}}, out=sys.argv[3], fresh=True)
+print("swap steps", n[0])
+"""
+
+
+@pytest.mark.slow
+def test_a_kill_at_every_moment_of_the_fresh_swap_is_recoverable(tmp_path):
+    assert kill_swap_trials(tmp_path, None) >= 10  # every step of the swap, killed before and after
+
+
+def test_a_kill_in_the_fresh_swap_is_recoverable(tmp_path):
+    """The quick version: a kill while the old files are set aside, and one while the new ones are installed."""
+    assert kill_swap_trials(tmp_path, (3, 10)) == 2
+
+
+def kill_swap_trials(tmp_path: Path, ks) -> int:
+    """Kill a --fresh run at the k-th step of its swap (each os.replace, rmtree and atomic write, before and after:
+    every k in ``ks``, or every k until the swap ends); check each folder recovers. The number of trials."""
+    import shutil
+
+    import experiments
+    from experiments.storage import load_runs
+
+    template = made(tmp_path, "tr")  # the old results: 3 replicates
+    old_runs = load_runs(template)
+    (tmp_path / "ref").mkdir()
+    ex = experiments
+    ex.run_experiment(name="tr", model=TRIVIAL, replicates=5, entropy=5, executor="serial", progress=False,
+                      design={"type": "grid", "parameters": {"x": [0.2, 0.5, 0.8]}}, out=tmp_path / "ref" / "tr")
+    new_runs = load_runs(tmp_path / "ref" / "tr")
+    script = tmp_path / "kill_in_swap.py"
+    script.write_text(KILL_IN_SWAP)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    trials = 0
+    for k in ks or range(1, 1000):
+        out = tmp_path / f"k{k}"
+        shutil.copytree(template, out)
+        proc = subprocess.run([sys.executable, str(script), str(k), TRIVIAL, str(out)], env=env, capture_output=True,
+                              text=True, timeout=120)
+        if proc.returncode == 0:
+            break  # k is past the swap's last step
+        assert proc.returncode == 9, proc.stderr[-2000:]
+        trials += 1
+        # a reader finishes the swap first, then sees the old results or the new ones, whole
+        res = experiments.load(out)
+        runs = res.runs.drop(columns=[c for c in res.runs.columns if c not in old_runs.columns])
+        assert runs.equals(old_runs) or runs.equals(new_runs[runs.columns]), k
+        show = cli(tmp_path, "show", "--out", str(out))
+        assert show.returncode == 0, show.stderr
+        # and re-running the command ends with the new results
+        ex.run_experiment(name="tr", model=TRIVIAL, replicates=5, entropy=5, executor="serial", progress=False,
+                          design={"type": "grid", "parameters": {"x": [0.2, 0.5, 0.8]}}, out=out, fresh=True)
+        assert (out / "runs.parquet").read_bytes() == (tmp_path / "ref" / "tr" / "runs.parquet").read_bytes(), k
+        assert not any(p.name.startswith((".fresh", ".replaced", ".swap")) for p in out.iterdir()), k
+    return trials
