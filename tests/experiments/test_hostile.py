@@ -273,7 +273,7 @@ def test_load_of_a_folder_without_raw_runs_says_so(tmp_path):
 
     res = experiments.load(SHIPPED)
     for what in ("runs", "steps", "events"):
-        with pytest.raises(ResultsError, match="not their raw .*python -m experiments run baseline"):
+        with pytest.raises(ResultsError, match=r"not their raw .*python -m experiments run baseline"):
             getattr(res, what)
 
 
