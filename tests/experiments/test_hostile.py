@@ -421,3 +421,25 @@ def kill_swap_trials(tmp_path: Path, ks) -> int:
         assert (out / "runs.parquet").read_bytes() == (tmp_path / "ref" / "tr" / "runs.parquet").read_bytes(), k
         assert not any(p.name.startswith((".fresh", ".replaced", ".swap")) for p in out.iterdir()), k
     return trials
+
+
+def test_ctrl_c_prints_one_line_and_no_worker_tracebacks(tmp_path):
+    """Ctrl-C reaches the whole foreground process group, workers included: one line, exit 130, runs saved."""
+    import signal
+    import time
+
+    toml = sweep_toml(tmp_path, replicates=40)
+    toml.write_text(toml.read_text().replace("[design]", "[base]\nwork_us = 100000\n[design]"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, "-m", "experiments", "run", str(toml), "--out", str(tmp_path / "o"),
+                             "--workers", "2", "--quiet", "--no-plots"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "o" / JOURNAL).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert json.loads((tmp_path / "o" / MANIFEST).read_text())["status"] == "interrupted"
