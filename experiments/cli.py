@@ -284,6 +284,11 @@ def _saved(args):
         except ConfigError:
             pass
     else:
+        raw = (directory / JOURNAL).exists() or (directory / PARTS).exists() or bool(data_files(directory))
+        if raw or (directory.is_dir() and not args.experiment and folders.state(directory) == "ours"):
+            raise UsageError(f"{directory} holds results but no {MANIFEST} to say how they were made; re-run the "
+                             f"definition that made them into it (`{PROG} run NAME_OR_TOML --out {directory}`: "
+                             "finished runs are kept and the manifest is written anew)")
         if not directory.is_dir() or not args.experiment:
             raise UsageError(f"no saved results in {directory}; run the experiment first")
         exp = pipeline.experiment(args.experiment)

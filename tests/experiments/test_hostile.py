@@ -443,3 +443,16 @@ def test_ctrl_c_prints_one_line_and_no_worker_tracebacks(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert json.loads((tmp_path / "o" / MANIFEST).read_text())["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("damage", ["missing", "not JSON"])
+def test_a_missing_or_damaged_manifest_is_named_not_an_unknown_experiment(tmp_path, damage):
+    out = made(tmp_path, "kill")
+    if damage == "missing":
+        (out / MANIFEST).unlink()
+    else:
+        (out / MANIFEST).write_text("{")
+    for cmd in ("show", "plot", "report"):
+        proc = cli(tmp_path, cmd, "kill", "--out", str(out))
+        line = one_line_error(proc)
+        assert proc.returncode == 2 and "manifest.json" in line and "unknown experiment" not in line, line
