@@ -456,3 +456,85 @@ def test_a_missing_or_damaged_manifest_is_named_not_an_unknown_experiment(tmp_pa
         proc = cli(tmp_path, cmd, "kill", "--out", str(out))
         line = one_line_error(proc)
         assert proc.returncode == 2 and "manifest.json" in line and "unknown experiment" not in line, line
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 6. fuzzing crafted folders: nothing outside is read, moved or deleted; no traceback; intact or reported
+HOSTILE_NAMES = ["../victim.txt", "../../outside/victim.txt", "/VICTIM", "parts/../../victim.txt",
+                 "parts/../runs.parquet", "runs.parquet", "steps.parquet", "parts/00000000-000001.runs.parquet", "parts/link.runs.parquet",
+                 "timeline.parquet", "..", "", "parts/", "parts/../../../../../../etc/passwd", "runs.parquet/../x"]
+
+
+@pytest.fixture(scope="module")
+def crafted_template(tmp_path_factory):
+    return made(tmp_path_factory.mktemp("crafted"), "tr")
+
+
+def test_fuzz_crafted_folders_never_touch_anything_outside(tmp_path_factory, crafted_template):
+    import hashlib
+    import shutil
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    import experiments
+    from experiments.definition.errors import ExperimentError
+    from experiments.storage import load_runs
+    from experiments.storage.journal import encode
+    from experiments.storage.repair import repair
+
+    entry = st.fixed_dictionaries({
+        "file": st.sampled_from(HOSTILE_NAMES), "bytes": st.sampled_from([0, 8, 5285, -1, 2**70]),
+        "rows": st.sampled_from([0, 1, 9, -3]), "pmin": st.just(0), "pmax": st.sampled_from([0, 2, 99]),
+        "sha256": st.sampled_from([hashlib.sha256(b"precious").hexdigest(), "0" * 64, "x"])})
+    record = st.fixed_dictionaries({"kind": st.sampled_from(["part", "base", "evil"]),
+                                    "files": st.dictionaries(st.sampled_from(["runs", "steps", "../x", "Timeline"]),
+                                                             entry, max_size=2)},
+                                   optional={"rename": st.dictionaries(st.sampled_from(HOSTILE_NAMES),
+                                                                       st.sampled_from(HOSTILE_NAMES), max_size=2),
+                                             "remove": st.lists(st.sampled_from(HOSTILE_NAMES), max_size=2)})
+    edits = st.lists(st.sampled_from(["duplicate", "truncate", "parts-link", "manifest-value", "manifest-junk",
+                                      "journal-link"]), max_size=3)
+
+    @settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 40)), deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(records=st.lists(record, max_size=3), edits=edits)
+    def trial(records, edits):
+        base = tmp_path_factory.mktemp("trial")
+        outside = base / "outside"
+        outside.mkdir()
+        for p in (base / "victim.txt", outside / "victim.txt"):
+            p.write_bytes(b"precious")
+        d = base / "a" / "tr"
+        shutil.copytree(crafted_template, d)
+        with open(d / JOURNAL, "ab") as fh:
+            for r in records:
+                fh.write(encode(r))
+        if "duplicate" in edits:
+            (d / JOURNAL).write_bytes((d / JOURNAL).read_bytes() * 2)
+        if "truncate" in edits:
+            (d / JOURNAL).write_bytes((d / JOURNAL).read_bytes()[:-7])
+        if "parts-link" in edits:
+            shutil.rmtree(d / PARTS, ignore_errors=True)
+            (d / PARTS).symlink_to(outside)
+        if "journal-link" in edits:
+            (d / JOURNAL).unlink()
+            (d / JOURNAL).symlink_to(base / "victim.txt")
+        if "manifest-value" in edits:
+            m = json.loads((d / MANIFEST).read_text())
+            m["experiment"]["parameters"]["x"][1] = 0.55
+            (d / MANIFEST).write_text(json.dumps(m))
+        if "manifest-junk" in edits:
+            (d / MANIFEST).write_text('{"name": 5}')
+        for action in (lambda: load_runs(d), lambda: experiments.load(d).runs, lambda: repair(d),
+                       lambda: load_runs(d)):
+            try:
+                action()
+            except ExperimentError as exc:
+                assert "\n" not in str(exc)
+        for p in (base / "victim.txt", outside / "victim.txt"):
+            assert p.read_bytes() == b"precious"
+        assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"]
+        assert not any(p.name == "victim.txt" for p in (base / "a").rglob("*") if not p.is_symlink())
+
+    trial()
