@@ -461,7 +461,8 @@ def test_a_missing_or_damaged_manifest_is_named_not_an_unknown_experiment(tmp_pa
 # ----------------------------------------------------------------------------------------------------------
 # 6. fuzzing crafted folders: nothing outside is read, moved or deleted; no traceback; intact or reported
 HOSTILE_NAMES = ["../victim.txt", "../../outside/victim.txt", "/VICTIM", "parts/../../victim.txt",
-                 "parts/../runs.parquet", "runs.parquet", "steps.parquet", "parts/00000000-000001.runs.parquet", "parts/link.runs.parquet",
+                 "parts/../runs.parquet", "runs.parquet", "steps.parquet", "parts/00000000-000001.runs.parquet",
+                 "parts/link.runs.parquet",
                  "timeline.parquet", "..", "", "parts/", "parts/../../../../../../etc/passwd", "runs.parquet/../x"]
 
 
