@@ -201,18 +201,20 @@ def load(path: str | Path) -> Results:
 def run_experiment(experiment: str | Path | dict | Experiment | None = None, *, out: str | Path | None = None,
                    overrides: dict | None = None, replicates: int | None = None, executor: str = "pool",
                    workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-                   fresh: bool = False, plots: bool = False, **definition: Any) -> Results:
+                   fresh: bool = False, plots: bool = False, run_timeout: float | None = None,
+                   **definition: Any) -> Results:
     """Run (or resume) an experiment and return its :class:`Results`.
 
     ``experiment``: a shipped name, a TOML path, a dict, an :class:`~experiments.definition.experiment.Experiment`, or
     nothing and the definition as keyword arguments (``name=``, ``design=``, ``base=``, ``replicates=``,
     ``max_steps=``, ``outputs=``...). ``executor``: "pool" (local processes; in a script, call from under
     ``if __name__ == "__main__":``), "serial" (this process) or "dask". ``plots``: draw the figures too.
+    ``run_timeout``: seconds after which a run is stopped and recorded as failed (pool and serial executors).
     The progress bar is a widget in Jupyter and text on a terminal.
     """
     exp = pipeline.experiment(experiment, overrides=overrides, replicates=replicates, **definition)
     prepared = pipeline.prepare(exp, out, fresh)
-    ex = pipeline.executor(exp, executor, workers, scheduler)
+    ex = pipeline.executor(exp, executor, workers, scheduler, run_timeout)
     try:
         outcome, done = pipeline.run(prepared, ex, progress=progress, plots=False)
     finally:

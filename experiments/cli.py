@@ -52,6 +52,17 @@ def _positive(label: str, high: int):
     return parse
 
 
+def _seconds(text: str) -> float:
+    """``--run-timeout``: a number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--run-timeout must be a number of seconds, got {text[:40]!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"--run-timeout must be a number of seconds > 0, got {text[:40]!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     from experiments.definition import designs
     from experiments.engine import executors
@@ -86,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="pool (default): local processes; serial: in this process; dask: a LocalCluster")
         sp.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument("--run-timeout", type=_seconds, metavar="SECONDS",
+                        help="stop a run still going after SECONDS and record it as failed (pool and serial)")
         sp.add_argument("--fresh", action="store_true",
                         help="start over; the old results stay in place until the new ones are complete "
                              "(default: resume)")
@@ -209,7 +222,7 @@ def cmd_run_all(args) -> int:
 
 def _run_one(p, args) -> int:
     exp = p.exp
-    executor = pipeline.executor(exp, args.executor, args.workers, args.scheduler)
+    executor = pipeline.executor(exp, args.executor, args.workers, args.scheduler, args.run_timeout)
 
     def figures_failed(exc: Exception) -> None:  # the results are complete and saved: not data loss
         sys.stderr.write(f"{PROG}: warning: figures not drawn ({type(exc).__name__}: {exc}); the results are "

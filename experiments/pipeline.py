@@ -140,10 +140,13 @@ def finish(exp: Experiment, design: designs.Design, directory: Path, plots: bool
 
 
 # -- the runs ------------------------------------------------------------------------------------------
-def executor(exp: Experiment, kind: str = "pool", workers: int | None = None, scheduler: str | None = None):
+def executor(exp: Experiment, kind: str = "pool", workers: int | None = None, scheduler: str | None = None,
+             run_timeout: float | None = None):
     """Where the runs go: ``pool`` (local processes, the model preloaded), ``serial`` (this process) or ``dask``
-    (a LocalCluster, or the running cluster at ``scheduler``). Close it when done."""
-    return executors.make_executor(kind, workers, scheduler, preload=(exp.model.partition(":")[0],))
+    (a LocalCluster, or the running cluster at ``scheduler``); ``run_timeout``: seconds after which a run is stopped
+    and recorded as failed (pool and serial). Close it when done."""
+    return executors.make_executor(kind, workers, scheduler, preload=(exp.model.partition(":")[0],),
+                                   run_timeout=run_timeout)
 
 
 def run(p: Plan, executor, *, progress: bool = True, chunk: int | None = None, plots: bool = True,

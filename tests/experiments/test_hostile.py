@@ -21,6 +21,7 @@ FAULTS = {
     "sigkill": "os.kill(os.getpid(), signal.SIGKILL)",
     "segfault": "ctypes.string_at(0)",
     "keyboard_interrupt": "raise KeyboardInterrupt",
+    "hang": "time.sleep(600)",
 }
 
 
@@ -28,7 +29,7 @@ def hostile_model(tmp_path: Path, fault: str) -> str:
     """A model module (the trivial model's contract) that faults in the runs with x = 0.5 while HOSTILE_FAULT is
     set."""
     (tmp_path / "hostile_model.py").write_text(textwrap.dedent(f"""\
-        import ctypes, os, signal, sys
+        import ctypes, os, signal, sys, time
         from experiments.engine.trivial import OUTCOMES, PARAMS, SUMMARY_KEYS, TABLES
         from experiments.engine.trivial import run as _run
 
@@ -70,7 +71,7 @@ def one_line_error(proc: subprocess.CompletedProcess) -> str:
 
 # ----------------------------------------------------------------------------------------------------------
 # 1. a dying worker is a failed run, never a hang; nothing calls an incomplete sweep complete
-@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("fault", sorted(set(FAULTS) - {"hang"}))
 @pytest.mark.parametrize("executor", ["pool", "serial"])
 def test_a_dying_model_ends_the_sweep_with_one_line_and_a_resumable_folder(tmp_path, fault, executor):
     if executor == "serial" and fault in ("sigkill", "segfault", "os_exit"):
@@ -91,6 +92,18 @@ def test_a_dying_model_ends_the_sweep_with_one_line_and_a_resumable_folder(tmp_p
     assert again.returncode == 0, again.stderr[-3000:]
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["status"] == "complete" and manifest["runs"]["done"] == 12
+
+
+@pytest.mark.parametrize("executor", ["pool", "serial"])
+def test_a_hung_run_is_stopped_at_the_time_limit_and_recorded_as_failed(tmp_path, executor):
+    toml = sweep_toml(tmp_path, hostile_model(tmp_path, "hang"), replicates=2)
+    out = tmp_path / "out"
+    proc = cli(tmp_path, "run", str(toml), "--out", str(out), "--executor", executor, "--workers", "2", "--quiet",
+               "--no-plots", "--run-timeout", "1.5", timeout=90, HOSTILE_FAULT="1")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "time limit" in one_line_error(proc)
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["status"] == "complete_with_failures" and manifest["runs"]["failed_unresolved"] == 2
 
 
 # ----------------------------------------------------------------------------------------------------------
