@@ -386,7 +386,7 @@ print("swap steps", n[0])
 
 @pytest.mark.slow
 def test_a_kill_at_every_moment_of_the_fresh_swap_is_recoverable(tmp_path):
-    assert kill_swap_trials(tmp_path, None) >= 10  # every step of the swap, killed before and after
+    assert kill_swap_trials(tmp_path, None) >= 30  # every step of the swap, killed before and after (38 today)
 
 
 def test_a_kill_in_the_fresh_swap_is_recoverable(tmp_path):
