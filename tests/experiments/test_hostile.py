@@ -552,3 +552,18 @@ def test_fuzz_crafted_folders_never_touch_anything_outside(tmp_path_factory, cra
         assert not any(p.name == "victim.txt" for p in (base / "a").rglob("*") if not p.is_symlink())
 
     trial()
+
+
+def test_a_busy_folder_names_the_live_holder_not_the_last_writer(tmp_path):
+    import fcntl
+
+    out = made(tmp_path)
+    (out / ".lock").write_text("999999\n")  # what a dead earlier writer left
+    fd = os.open(out / ".lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        proc = cli(tmp_path, "run", str(toml_of(tmp_path)), "--out", str(out), "--quiet")
+    finally:
+        os.close(fd)
+    line = one_line_error(proc)
+    assert proc.returncode == 2 and f"pid {os.getpid()}" in line and "999999" not in line, line
