@@ -32,16 +32,18 @@ import pandas as pd
 from experiments import pipeline
 from experiments.analysis.summary import frequency_columns
 from experiments.definition import designs
-from experiments.definition.experiment import DEFAULT_TARGET, Experiment, from_manifest
-from experiments.storage.atomic import read_json
-from experiments.storage.layout import MANIFEST, RUNS
-from experiments.storage.readers import load_events, load_runs, load_steps
+from experiments.definition.errors import ExperimentError
+from experiments.definition.experiment import DEFAULT_TARGET, Experiment
+from experiments.storage import folders, trust
+from experiments.storage.errors import RunnerError
+from experiments.storage.layout import JOURNAL, MANIFEST, RUNS
+from experiments.storage.readers import load_events, load_runs, load_steps, shipped_raw
 
 as_experiment = pipeline.experiment  # a name, a path, a dict or keywords -> a validated Experiment
 
 
-class ResultsError(ValueError):
-    """A folder that holds no results (one line, fit for the CLI)."""
+class ResultsError(ExperimentError):
+    """A folder that holds no results, or not the raw runs asked for (one line, fit for the CLI)."""
 
 
 @dataclass
@@ -58,8 +60,24 @@ class Results:
     @property
     def runs(self) -> pd.DataFrame:
         """One row per run: run_id, point, replicate, seed, parameters, every summary key and the derived
-        metrics the model declares (e.g. ``survival``). Empty when the raw runs are not here."""
-        return pipeline.runs(self.directory, self.experiment)
+        metrics the model declares (e.g. ``survival``). :class:`ResultsError` when the folder holds its tables
+        but not its raw runs (the shipped results of a large experiment, a copy without them)."""
+        self._need_raw("runs")
+        frame = pipeline.runs(self.directory, self.experiment)
+        trust.check_runs(self.directory, self.experiment, self.design, frame)
+        return frame
+
+    def _need_raw(self, what: str) -> None:
+        d = self.directory
+        if (d / JOURNAL).exists() or (d / JOURNAL).is_symlink() or (d / RUNS).exists() or shipped_raw(d):
+            return
+        done = self.manifest.get("runs", {}).get("done", "?")
+        name = self.experiment.name
+        source = f"the shipped definition `python -m experiments run {name} --out DIR`" if folders.is_shipped(d) \
+            else f"`python -m experiments run {self.experiment.source or name} --out {d}`"
+        raise ResultsError(f"{d} holds the tables and figures of {done} runs but not their raw {what} (raw runs "
+                           f"are not shipped, or were not copied): .summary, .frequencies, .metrics and .timeseries "
+                           f"are here; regenerate the raw {what} with {source}", "path", str(d))
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -95,12 +113,14 @@ class Results:
     @property
     def steps(self) -> pd.DataFrame:
         """The raw step data (point, replicate, step, share_Q1..) of the runs that kept it."""
+        self._need_raw("step data")
         return load_steps(self.directory)
 
     @property
     def events(self) -> pd.DataFrame:
         """The contract-level event log (``--events``): one row per event; empty, with the run's ids and the
         event columns the model declares, when the runs kept none."""
+        self._need_raw("event log")
         frame = load_events(self.directory)
         if frame.empty:
             return pd.DataFrame(columns=["run_id", "point", "replicate", *self.experiment.model_info.event_columns])
@@ -119,25 +139,40 @@ class Results:
     def tables(self) -> dict[str, pd.DataFrame]:
         if self._tables is None:
             if (self.directory / RUNS).exists() or not load_runs(self.directory).empty:
-                self._tables = pipeline.analyse(self.directory, self.experiment, self.design, write=False)
+                self._tables = pipeline.analyse(self.directory, self.experiment, self.design, write=False,
+                                                verify=True)
             else:
                 self._tables = pipeline.load_tables(self.directory)
         return self._tables
 
     # -- what to do with it ---------------------------------------------------------------
-    def plot(self, labels: dict[str, str] | None = None, formats: tuple[str, ...] | None = None) -> list[Path]:
-        """Draw every figure into the results folder (``labels`` override ``[outputs] labels``); the files."""
+    def _writes(self, shipped: bool) -> None:
+        if folders.is_shipped(self.directory) and not shipped:
+            raise RunnerError(f"{self.directory} is the repository's shipped results: its tracked files are written "
+                              "only on purpose (pass shipped=True, or `python -m experiments plot NAME --shipped`); "
+                              "to draw elsewhere, copy the folder first", "shipped", shipped)
+
+    def plot(self, labels: dict[str, str] | None = None, formats: tuple[str, ...] | None = None,
+             shipped: bool = False) -> list[Path]:
+        """Draw every figure into the results folder (``labels`` override ``[outputs] labels``); the files. The
+        repository's shipped results are drawn only with ``shipped=True``."""
+        self._writes(shipped)
         return pipeline.draw(self.directory, self.tables, self.experiment, self.names, labels=labels,
                              formats=formats, design=self.experiment.design)
 
     def discover(self, target: str = DEFAULT_TARGET, method: str = "tree", write: bool = True, **kw):
         """Scenario discovery on the runs (see :mod:`experiments.analysis.discover`); writes its table and
-        figure."""
+        figure (``write=False`` in the shipped results)."""
+        if write:
+            self._writes(False)
+        self._need_raw("runs")
         return pipeline.discover(self.directory, self.experiment, target, method, names=self.names, write=write,
                                  **kw)[0]
 
-    def report(self) -> Path:
-        """Write ``report.html`` (description, figures, tables, manifest) into the results folder."""
+    def report(self, shipped: bool = False) -> Path:
+        """Write ``report.html`` (description, figures, tables, manifest) into the results folder (the shipped
+        results only with ``shipped=True``)."""
+        self._writes(shipped)
         return pipeline.report(self.directory)
 
     def __repr__(self) -> str:
@@ -148,31 +183,38 @@ class Results:
 
 
 def load(path: str | Path) -> Results:
-    """The results in a folder written by ``run`` (its ``manifest.json`` says how they were made)."""
+    """The results in a folder written by ``run`` (its ``manifest.json`` says how they were made). The folder is
+    untrusted input: its manifest is checked against its own key and the journal's before use, and the runs
+    against the manifest when they are read (:class:`~experiments.storage.errors.StoreError` otherwise)."""
+    if not isinstance(path, (str, Path)) or (isinstance(path, str) and not path.strip()):
+        raise ResultsError(f"load() takes a results folder (str or pathlib.Path), got {folders.untrusted_short(path)}",
+                           "path", path)
     directory = Path(path)
-    manifest_path = directory / MANIFEST
-    if not manifest_path.exists():
-        raise ResultsError(f"{directory}: no {MANIFEST}; not a results folder (run the experiment first)")
-    manifest = read_json(manifest_path)
-    exp = from_manifest(manifest["experiment"])
-    return Results(directory, manifest, exp, designs.make(exp))
+    folders.settle(directory)  # a --fresh swap a kill interrupted is finished before anything is read
+    if not (directory / MANIFEST).exists() and not (directory / MANIFEST).is_symlink():
+        what = "does not exist" if not directory.exists() else "holds no manifest.json"
+        raise ResultsError(f"{directory}: {what}; not a results folder (run the experiment first)", "path", str(path))
+    exp, manifest = pipeline.saved(directory)
+    return Results(directory, manifest, exp, designs.make(exp, max_runs=10**12))
 
 
 def run_experiment(experiment: str | Path | dict | Experiment | None = None, *, out: str | Path | None = None,
                    overrides: dict | None = None, replicates: int | None = None, executor: str = "pool",
                    workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-                   fresh: bool = False, plots: bool = False, **definition: Any) -> Results:
+                   fresh: bool = False, plots: bool = False, run_timeout: float | None = None,
+                   **definition: Any) -> Results:
     """Run (or resume) an experiment and return its :class:`Results`.
 
     ``experiment``: a shipped name, a TOML path, a dict, an :class:`~experiments.definition.experiment.Experiment`, or
     nothing and the definition as keyword arguments (``name=``, ``design=``, ``base=``, ``replicates=``,
     ``max_steps=``, ``outputs=``...). ``executor``: "pool" (local processes; in a script, call from under
     ``if __name__ == "__main__":``), "serial" (this process) or "dask". ``plots``: draw the figures too.
+    ``run_timeout``: seconds after which a run is stopped and recorded as failed (pool and serial executors).
     The progress bar is a widget in Jupyter and text on a terminal.
     """
     exp = pipeline.experiment(experiment, overrides=overrides, replicates=replicates, **definition)
     prepared = pipeline.prepare(exp, out, fresh)
-    ex = pipeline.executor(exp, executor, workers, scheduler)
+    ex = pipeline.executor(exp, executor, workers, scheduler, run_timeout)
     try:
         outcome, done = pipeline.run(prepared, ex, progress=progress, plots=False)
     finally:

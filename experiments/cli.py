@@ -21,7 +21,7 @@ from pathlib import Path
 from experiments import pipeline
 from experiments.definition import config
 from experiments.definition.config import ConfigError
-from experiments.definition.experiment import DEFAULT_TARGET, from_manifest
+from experiments.definition.experiment import DEFAULT_TARGET
 from experiments.storage.atomic import read_json
 from experiments.storage.errors import RunnerError, StoreError
 from experiments.storage.journal import data_files
@@ -50,6 +50,17 @@ def _positive(label: str, high: int):
         return value
 
     return parse
+
+
+def _seconds(text: str) -> float:
+    """``--run-timeout``: a number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--run-timeout must be a number of seconds, got {text[:40]!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"--run-timeout must be a number of seconds > 0, got {text[:40]!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="pool (default): local processes; serial: in this process; dask: a LocalCluster")
         sp.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
         sp.add_argument("--quiet", action="store_true", help="no progress bar")
+        sp.add_argument("--run-timeout", type=_seconds, metavar="SECONDS",
+                        help="stop a run still going after SECONDS and record it as failed (pool and serial)")
         sp.add_argument("--fresh", action="store_true",
                         help="start over; the old results stay in place until the new ones are complete "
                              "(default: resume)")
@@ -102,8 +115,7 @@ def _parser() -> argparse.ArgumentParser:
                            ("discover", "scenario discovery: parameter regions leading to a regime"),
                            ("report", "write report.html: description, figures, tables, manifest")):
         sp = sub.add_parser(name, help=helptext)
-        sp.add_argument("experiment", nargs="?" if name == "repair" else None,
-                        help="experiment name (with --out: optional for repair)")
+        sp.add_argument("experiment", nargs="?", help="experiment name (optional with --out)")
         where(sp, writes=name != "show")
     d = sub.choices["discover"]
     d.add_argument("--target", default=DEFAULT_TARGET,
@@ -210,7 +222,7 @@ def cmd_run_all(args) -> int:
 
 def _run_one(p, args) -> int:
     exp = p.exp
-    executor = pipeline.executor(exp, args.executor, args.workers, args.scheduler)
+    executor = pipeline.executor(exp, args.executor, args.workers, args.scheduler, args.run_timeout)
 
     def figures_failed(exc: Exception) -> None:  # the results are complete and saved: not data loss
         sys.stderr.write(f"{PROG}: warning: figures not drawn ({type(exc).__name__}: {exc}); the results are "
@@ -229,6 +241,11 @@ def _run_one(p, args) -> int:
     say(f"{result.ran} runs in {result.seconds:.1f} s ({rate:.1f} runs/s, {result.chunks} chunks), "
         f"{result.skipped} already done, {result.failed} failed{failed}; root entropy {exp.entropy}")
     _print_run(exp, p.directory, done)
+    if result.unresolved:  # every run was tried, some failed: the sweep is not complete, say so and exit 1
+        first = f" (the first: {result.first_failure.split(' | ')[0]})" if result.first_failure else ""
+        sys.stderr.write(f"{PROG}: error: {result.unresolved} run(s) failed{first}; the others "
+                         f"are saved in {p.directory}: fix the cause and re-run the same command to retry them\n")
+        return 1
     return 0
 
 
@@ -250,7 +267,7 @@ def _directory(args) -> Path:
     from experiments.storage import folders
 
     if args.out:
-        return folders.check_out(args.out)
+        return folders.check_out(args.out, writes=args.command != "show", shipped=getattr(args, "shipped", False))
     if not args.experiment:
         raise UsageError("name an experiment, or a folder with --out DIR")
     path = folders.named(args.experiment, args.shipped)
@@ -264,23 +281,27 @@ def _directory(args) -> Path:
 def _saved(args):
     """The experiment and design recorded in a results folder (or, failing that, its TOML)."""
     from experiments.definition import designs
+    from experiments.storage import folders
 
     directory = _directory(args)
+    folders.settle(directory)  # a --fresh swap a kill interrupted is finished before the folder is judged
     manifest = directory / MANIFEST
-    if manifest.exists():
-        try:
-            exp = from_manifest(read_json(manifest)["experiment"])
-        except (ValueError, KeyError, TypeError):
-            raise UsageError(f"{manifest} is unreadable") from None
+    if manifest.exists() or manifest.is_symlink():
+        exp = pipeline.saved(directory)[0]  # checked against its own key, the journal and the runs
         try:  # presentation settings ([outputs]) may be edited after a run: take them from the TOML
-            current = pipeline.experiment(exp.source or args.experiment)
-            if current.entropy is None:
+            current = pipeline.experiment(exp.source or args.experiment) if exp.source or args.experiment else None
+            if current is not None and current.entropy is None:
                 current.entropy = exp.entropy
-            if current.design_key() == exp.design_key():
+            if current is not None and current.design_key() == exp.design_key():
                 exp.outputs = current.outputs
         except ConfigError:
             pass
     else:
+        raw = (directory / JOURNAL).exists() or (directory / PARTS).exists() or bool(data_files(directory))
+        if raw or (directory.is_dir() and not args.experiment and folders.state(directory) == "ours"):
+            raise UsageError(f"{directory} holds results but no {MANIFEST} to say how they were made; re-run the "
+                             f"definition that made them into it (`{PROG} run NAME_OR_TOML --out {directory}`: "
+                             "finished runs are kept and the manifest is written anew)")
         if not directory.is_dir() or not args.experiment:
             raise UsageError(f"no saved results in {directory}; run the experiment first")
         exp = pipeline.experiment(args.experiment)
@@ -297,7 +318,7 @@ def cmd_plot(args) -> int:
     exp, design, directory = _saved(args)
     with folders.Folder(directory):  # not while a runner writes this folder
         if (directory / JOURNAL).exists() or (directory / RUNS_CSV).exists():
-            tables = pipeline.analyse(directory, exp, design)  # the raw runs are here: recompute the tables
+            tables = pipeline.analyse(directory, exp, design, verify=True)  # the raw runs are here: recompute
         else:
             tables = pipeline.load_tables(directory)  # committed tables only
         files = pipeline.draw(directory, tables, exp, design.names)
@@ -317,7 +338,10 @@ def cmd_show(args) -> int:
         git = m.get("git", {})
         wall = sum(s.get("wall_seconds", 0) for s in m.get("sessions", []))
         say(f"{m['name']}: {m.get('description', '').splitlines()[0] if m.get('description') else ''}  [{directory}]")
-        say(f"  {m['runs']['done']} runs ({m['status']}), root entropy {m['root_entropy']}, "
+        runs = m.get("runs", {})
+        failed = f", {runs['failed_unresolved']} failed" if runs.get("failed_unresolved") else ""
+        say(f"  {runs.get('done')} of {runs.get('planned', '?')} runs{failed} ({m['status']}), "
+            f"root entropy {m['root_entropy']}, "
             f"commit {str(git.get('commit'))[:10]}{' (dirty)' if git.get('dirty') else ''}, "
             f"{len(m.get('sessions', []))} session(s), {wall:.0f} s wall, finished {m.get('finished')}")
     if "summary" in tables:
@@ -335,6 +359,7 @@ def cmd_repair(args) -> int:
     from experiments.storage.repair import repair
 
     directory = _directory(args)
+    folders.settle(directory)  # an interrupted --fresh swap is finished first: then the folder is judged
     if not (directory / JOURNAL).exists() and not list((directory / PARTS).glob("*")) \
             and not data_files(directory):
         raise UsageError(f"{directory} holds no results to repair")

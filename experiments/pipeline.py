@@ -25,11 +25,12 @@ from experiments.engine import executors, runner
 from experiments.engine.preflight import Plan, plan, prepare
 from experiments.figures import discovery as discovery_figure
 from experiments.figures import registry
+from experiments.storage import folders, trust
 from experiments.storage.atomic import atomic_write_frame
 from experiments.storage.readers import load_runs, load_steps, load_table
 
 __all__ = ["analyse", "discover", "draw", "executor", "experiment", "finish", "index", "load_tables", "plan",
-           "prepare", "report", "run", "runs", "shipped", "table_files"]
+           "prepare", "report", "run", "runs", "saved", "shipped", "table_files"]
 CORE_TABLES = {"summary": summary.FILE, "timeseries": timeseries.FILE, "sensitivity": sensitivity.FILE}
 
 
@@ -39,15 +40,20 @@ def experiment(source: str | Path | dict | Experiment | None = None, *, override
     """An experiment from a shipped name, a TOML path, a dict or keyword arguments (the TOML's keys), validated
     as a TOML file is (:func:`experiments.definition.config.from_dict`), the figures' ``[outputs]`` keys
     included; ``assignments``: ``--set`` texts ``name=value``."""
+    if overrides is not None and not isinstance(overrides, dict):
+        raise config.ConfigError(f"overrides must be a dict of parameter = value, got "
+                                 f"{type(overrides).__name__} {overrides!r}", "overrides", overrides)
     if isinstance(source, Experiment):
         if overrides or replicates or definition or assignments:
-            raise TypeError("pass overrides, replicates or definition keys with a name, a path or a dict")
+            raise config.ConfigError("pass overrides, replicates or definition keys with a name, a path or a dict, "
+                                     "not with an Experiment", "experiment", source)
         return source
     kw = {"overrides": overrides, "replicates": replicates, "assignments": assignments, "figures": registry.OUTPUTS}
     if source is None:
         return config.from_dict(definition, **kw)
     if definition:
-        raise TypeError(f"definition keys {sorted(definition)} given with an experiment {source!r}")
+        raise config.ConfigError(f"definition keys {sorted(definition)} given with an experiment "
+                                 f"{source!r}: pass one or the other", "experiment", source)
     if isinstance(source, dict):
         return config.from_dict(source, **kw)
     return config.load(str(source), **kw)
@@ -64,10 +70,14 @@ def table_files() -> dict[str, str]:
     return {**CORE_TABLES, **registry.table_files()}
 
 
-def analyse(directory: Path, exp: Experiment, design: designs.Design, write: bool = True) -> dict[str, pd.DataFrame]:
-    """Compute (and save) every table of an experiment's results folder."""
+def analyse(directory: Path, exp: Experiment, design: designs.Design, write: bool = True,
+            verify: bool = False) -> dict[str, pd.DataFrame]:
+    """Compute (and save) every table of an experiment's results folder; ``verify``: first check the runs against
+    the manifest's definition (a folder read, not one just written: :func:`experiments.storage.trust.check_runs`)."""
     directory = Path(directory)
     runs = load_runs(directory)
+    if verify:
+        trust.check_runs(directory, exp, design, runs)
     model = exp.model_info
     out: dict[str, pd.DataFrame] = {}
     metrics = [*exp.outputs.get("metrics", []), *registry.metrics(exp.outputs)]
@@ -130,10 +140,13 @@ def finish(exp: Experiment, design: designs.Design, directory: Path, plots: bool
 
 
 # -- the runs ------------------------------------------------------------------------------------------
-def executor(exp: Experiment, kind: str = "pool", workers: int | None = None, scheduler: str | None = None):
+def executor(exp: Experiment, kind: str = "pool", workers: int | None = None, scheduler: str | None = None,
+             run_timeout: float | None = None):
     """Where the runs go: ``pool`` (local processes, the model preloaded), ``serial`` (this process) or ``dask``
-    (a LocalCluster, or the running cluster at ``scheduler``). Close it when done."""
-    return executors.make_executor(kind, workers, scheduler, preload=(exp.model.partition(":")[0],))
+    (a LocalCluster, or the running cluster at ``scheduler``); ``run_timeout``: seconds after which a run is stopped
+    and recorded as failed (pool and serial). Close it when done."""
+    return executors.make_executor(kind, workers, scheduler, preload=(exp.model.partition(":")[0],),
+                                   run_timeout=run_timeout)
 
 
 def run(p: Plan, executor, *, progress: bool = True, chunk: int | None = None, plots: bool = True,
@@ -162,6 +175,18 @@ def index(root: Path, names: list[str]) -> Path:
 
 
 # -- on a finished folder --------------------------------------------------------------------------------
+def saved(directory: Path) -> tuple[Experiment, dict]:
+    """The experiment a results folder's manifest records and the manifest, read as untrusted input: a regular
+    file, well formed, its definition matching its own key and the keys its runs were committed under
+    (:mod:`experiments.storage.trust`); :class:`~experiments.storage.errors.StoreError` otherwise (one line)."""
+    directory = Path(directory)
+    folders.settle(directory)  # a --fresh swap a kill interrupted is finished before anything is read
+    m = trust.read_manifest(directory)
+    if m is None:
+        raise trust.StoreError(f"{directory}: no manifest.json; not a results folder (run the experiment first)")
+    return trust.experiment_of(directory, m), m
+
+
 def runs(directory: Path, exp: Experiment) -> pd.DataFrame:
     """The runs of a folder with the model's derived metrics (empty when the raw runs are not here)."""
     frame = load_runs(directory)

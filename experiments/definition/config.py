@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from experiments.definition import models, points
+from experiments.definition.errors import ExperimentError
 from experiments.definition.experiment import DEFAULT_TARGET, Adaptive, Experiment
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
@@ -67,7 +68,7 @@ _FORMATS = ("parquet", "csv")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
-class ConfigError(ValueError):
+class ConfigError(ExperimentError):
     """A bad experiment definition; the message is one line, fit for the CLI."""
 
 
@@ -119,7 +120,7 @@ def load(name_or_file: str, overrides: dict[str, Any] | None = None, replicates:
     it, ``[outputs]`` keys other than the runner's own pass unchecked."""
     path = find(name_or_file)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (Windows editors) is no error
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
     except OSError as exc:

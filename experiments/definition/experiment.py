@@ -56,17 +56,18 @@ class Experiment:
     def full_parameters(self) -> dict[str, Any]:
         return self.model_info.validate(self.base)
 
-    def design_key(self) -> str:
+    def design_key(self, all_parameters: dict[str, Any] | None = None) -> str:
         """Hash of what fixes the run set (full parameters, design, entropy, model): a resumed run must match it.
 
         The full parameter set, defaults included, so that recalibrated defaults invalidate old runs.
         Replicates and the adaptive target are left out on purpose: raising them extends an
         experiment without invalidating the runs already done; so are a points design's labels and the tables
         kept (neither changes a run). The model is included only when it is not the default one (keys of
-        existing results stay valid).
+        existing results stay valid). ``all_parameters``: the full parameter set as recorded (a manifest's),
+        instead of the current model's defaults updated by the base. ``-0.0`` and ``0.0`` are one value.
         """
         d = {
-            "all_parameters": self.full_parameters(),
+            "all_parameters": self.full_parameters() if all_parameters is None else all_parameters,
             "design": self.design,
             "parameters": self.parameters,
             "samples": self.samples,
@@ -78,7 +79,18 @@ class Experiment:
             d["across"] = self.across
         if self.model != models.DEFAULT_MODEL:
             d["model"] = self.model
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(_canonical(d), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _canonical(obj: Any) -> Any:
+    """``obj`` with every negative zero made a zero (``-0.0 == 0.0``: one definition, one key)."""
+    if isinstance(obj, float):
+        return 0.0 if obj == 0 else obj
+    if isinstance(obj, dict):
+        return {k: _canonical(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    return obj
 
 
 def from_manifest(d: dict[str, Any]) -> Experiment:

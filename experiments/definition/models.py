@@ -22,6 +22,9 @@ package's other modules named below; all but the parameter table are optional:
   ...}``); the manifest records it for each session. A model that declares none is recorded as such.
 - ``PRELOAD`` (only in the model's own module): names of modules the process pool imports once in its fork
   server, before workers fork from it (for :mod:`sim.model`, the module that loads the compiled engine).
+- ``check_size(params, max_seconds=None)`` (then ``<package>.params``): the estimated seconds of one run (an
+  upper bound), raising ``ValueError`` for a run too large to build or, with ``max_seconds``, estimated to take
+  longer; the runner's size cap and time estimate (without it the runner estimates from measured runs).
 - Extra tables: a model whose ``run`` accepts a keyword ``tables`` returns, when asked (e.g.
   ``tables=("steps", "events")``), a summary dict with a ``"tables"`` entry mapping each table name
   to a list of row dicts. ``TABLES`` beside ``run`` (optional) names the tables it can make (e.g.
@@ -40,10 +43,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from experiments.definition.errors import ExperimentError
+
 DEFAULT_MODEL = "sim.model:run"
 
 
-class ModelError(ValueError):
+class ModelError(ExperimentError):
     """The named model cannot be loaded or lacks what the runner needs; one line."""
 
 
@@ -59,6 +64,7 @@ class ModelInfo:
     derive: Callable[..., dict] | None = None  # derived(columns) -> {name: values}
     derived_names: tuple[str, ...] = ()
     event_columns: tuple[str, ...] = ()
+    check_size: Callable[..., float] | None = None  # check_size(params, max_seconds) -> seconds of one run, at most
     tables: tuple[str, ...] | None = None  # the extra tables run() can make (None: not declared)
     engine_used: Callable[[], dict] | None = None  # what computes the runs (the manifest records it)
 
@@ -132,9 +138,14 @@ def info(spec: str = DEFAULT_MODEL) -> ModelInfo:
         derived_names=tuple(derived) if callable(derive) else (),
         event_columns=tuple(getattr(_where(module, package, "EVENT_COLUMNS", ("observe",)), "EVENT_COLUMNS", None)
                             or ()),
+        check_size=_callable(getattr(_where(module, package, "check_size", ("params",)), "check_size", None)),
         tables=tuple(module.TABLES) if isinstance(getattr(module, "TABLES", None), (tuple, list)) else None,
         engine_used=getattr(module, "engine_used", None) if callable(getattr(module, "engine_used", None)) else None,
     )
+
+
+def _callable(obj):
+    return obj if callable(obj) else None
 
 
 def _sub(package: str, name: str):

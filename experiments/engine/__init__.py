@@ -9,9 +9,10 @@ model of microseconds per run with the same contract, for tests and benchmarks. 
 """
 
 from experiments.engine.executors import RECYCLE, DaskExecutor, PoolExecutor, SerialExecutor, make_executor
-from experiments.engine.preflight import Plan, plan, prepare
+from experiments.engine.pool import WorkerLost
+from experiments.engine.preflight import MAX_HOURS, Plan, plan, prepare
 from experiments.engine.runner import Outcome, run_experiment
 from experiments.engine.worker import run_chunk
 
-__all__ = ["RECYCLE", "DaskExecutor", "Outcome", "Plan", "PoolExecutor", "SerialExecutor", "make_executor", "plan",
-           "prepare", "run_chunk", "run_experiment"]
+__all__ = ["MAX_HOURS", "RECYCLE", "DaskExecutor", "Outcome", "Plan", "PoolExecutor", "SerialExecutor", "WorkerLost",
+           "make_executor", "plan", "prepare", "run_chunk", "run_experiment"]

@@ -1,11 +1,15 @@
-"""The two errors a user can act on, each a one-line message fit for the command line."""
+"""The errors a user can act on, each a one-line message fit for the command line; both are
+:class:`~experiments.definition.errors.ExperimentError` (and, as before, ``RuntimeError``)."""
 
 from __future__ import annotations
 
-
-class StoreError(RuntimeError):
-    """A damaged results folder; the message names the file and the command that fixes it."""
+from experiments.definition.errors import ExperimentError
 
 
-class RunnerError(RuntimeError):
-    """A problem the user can fix (a busy or foreign results folder, an unreachable scheduler); one line."""
+class StoreError(ExperimentError, RuntimeError):
+    """A damaged (or crafted) results folder; the message names the file and the command that fixes it."""
+
+
+class RunnerError(ExperimentError, RuntimeError):
+    """A problem the user can fix (a busy, foreign or shipped results folder, an unreachable scheduler, a
+    sweep whose workers die); one line."""

@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from experiments.storage import untrusted
+from experiments.storage.errors import StoreError
 from experiments.storage.layout import ID_COLUMNS
 
 ROW_GROUP = 16_384
@@ -29,6 +31,13 @@ BLOCK_ROWS = 32_768
 KEY = ("point", "replicate")
 META_PARAMETERS = b"experiments.parameter_columns"
 WRITE_OPTIONS = {"compression": "zstd", "write_page_checksum": True}
+SOURCE = "__source"  # which part a row came from, while a block is sorted (never written)
+
+
+def dedupe_mode(table: str) -> str:
+    """How a table's rows are made unique: one row per run (``first``: runs, failures), or the rows of one part
+    per run (``source``: steps, events), so that a part listed or copied twice is never read twice."""
+    return "first" if table in ("runs", "failures") else "source"
 
 
 @dataclass(frozen=True)
@@ -103,19 +112,48 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def read(path: Path, columns: list[str] | None = None, points: tuple[int, int] | None = None) -> pa.Table:
-    """A Parquet file (page checksums verified), optionally only the rows of points in [a, b]: row groups
-    outside the range are skipped by their statistics, and no dataset machinery (threads, read-ahead
-    buffers) is involved, so memory follows the rows read."""
-    pf = pq.ParquetFile(path, page_checksum_verification=True)
-    groups = range(pf.num_row_groups)
-    if points is not None:
-        idx = pf.schema_arrow.get_field_index("point")
-        groups = [g for g in groups if _overlaps(pf.metadata.row_group(g).column(idx).statistics, points)]
-    table = pf.read_row_groups(list(groups), columns=columns, use_threads=False)
+    """A Parquet file (a regular file only; page checksums verified), optionally only the rows of points in
+    [a, b]: row groups outside the range are skipped by their statistics, and no dataset machinery (threads,
+    read-ahead buffers) is involved, so memory follows the rows read. A file that is not a results table is
+    :class:`StoreError`."""
+    with untrusted.open_regular(path) as fh:
+        try:
+            pf = pq.ParquetFile(fh, page_checksum_verification=True)
+            _check_keys(path, pf.schema_arrow)
+            groups = range(pf.num_row_groups)
+            if points is not None:
+                idx = pf.schema_arrow.get_field_index("point")
+                groups = [g for g in groups if _overlaps(pf.metadata.row_group(g).column(idx).statistics, points)]
+            table = pf.read_row_groups(list(groups), columns=columns, use_threads=False)
+        except (pa.ArrowException, OSError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise StoreError(f"{path}: not a readable results table ({type(exc).__name__}: {exc})") from None
     if points is not None and table.num_rows:
         p = table.column("point")
         table = table.filter(pc.and_(pc.greater_equal(p, points[0]), pc.less_equal(p, points[1])))
     return table
+
+
+def _check_keys(path: Path, schema: pa.Schema) -> None:
+    for k in KEY:
+        i = schema.get_field_index(k)
+        if i < 0 or not pa.types.is_integer(schema.field(i).type):
+            raise StoreError(f"{path}: no integer column {k!r}: not a results table of the runner")
+
+
+def schema_of(path: Path) -> pa.Schema:
+    """The schema of a Parquet file of a results folder (a regular file only); :class:`StoreError` if it is not
+    a results table."""
+    with untrusted.open_regular(path) as fh:
+        try:
+            schema = pq.read_schema(fh)
+        except (pa.ArrowException, OSError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise StoreError(f"{path}: not a readable results table ({type(exc).__name__}: {exc})") from None
+    _check_keys(path, schema)
+    return schema
 
 
 def _overlaps(stats, points: tuple[int, int]) -> bool:
@@ -125,7 +163,7 @@ def _overlaps(stats, points: tuple[int, int]) -> bool:
 
 
 def read_schema(path: Path) -> list[str]:
-    return pq.read_schema(path).names
+    return schema_of(path).names
 
 
 def blocks(sources: list[Source], block_rows: int = BLOCK_ROWS) -> list[tuple[int, int]]:
@@ -151,25 +189,30 @@ def blocks(sources: list[Source], block_rows: int = BLOCK_ROWS) -> list[tuple[in
 
 
 def sorted_blocks(sources: list[Source], schema: pa.Schema, columns: list[str] | None = None,
-                  dedupe: bool = False, block_rows: int = BLOCK_ROWS) -> Iterator[pa.Table]:
-    """The rows of all sources in (point, replicate) order, one block of points at a time."""
+                  dedupe: bool | str = False, block_rows: int = BLOCK_ROWS) -> Iterator[pa.Table]:
+    """The rows of all sources in (point, replicate) order, one block of points at a time. ``dedupe``: ``first``
+    (or True) keeps one row per run, ``source`` the rows of the first source holding each run."""
     cols = None if columns is None else [c for c in columns if c in schema.names]
     target = schema if cols is None else pa.schema([schema.field(c) for c in cols], metadata=schema.metadata)
     for a, b in blocks(sources, block_rows):
         parts = []
-        for s in sources:
+        for i, s in enumerate(sources):
             if s.pmax < a or s.pmin > b:
                 continue
             got = read(s.path, points=(a, b))
             if got.num_rows:
-                parts.append(conform(got, schema))
+                got = conform(got, schema)
+                parts.append(got.append_column(SOURCE, pa.array(np.full(got.num_rows, i, dtype=np.int32))))
         if not parts:
             continue
         block = pa.concat_tables(parts)
         del parts
-        block = block.take(pc.sort_indices(block, sort_keys=[(k, "ascending") for k in KEY]))  # stable
-        if dedupe:
+        block = block.take(pc.sort_indices(block, sort_keys=[(k, "ascending") for k in (*KEY, SOURCE)]))  # stable
+        if dedupe == "source":
+            block = _first_source_per_run(block)
+        elif dedupe:
             block = _first_per_run(block)
+        block = block.drop_columns([SOURCE]).replace_schema_metadata(schema.metadata)
         yield block if cols is None else block.select(cols).cast(target)
         del block
         pa.default_memory_pool().release_unused()  # hand freed blocks back: memory stays flat with the table size
@@ -184,13 +227,25 @@ def _first_per_run(block: pa.Table) -> pa.Table:
     return block if keep.all() else block.filter(pa.array(keep))
 
 
-def merge(sources: list[Source], out: Path, dedupe: bool, keep=None) -> int:
+def _first_source_per_run(block: pa.Table) -> pa.Table:
+    """Keep, for each (point, replicate) of a sorted block, the rows of the first source that holds it."""
+    p = block.column("point").to_numpy()
+    r = block.column("replicate").to_numpy()
+    s = block.column(SOURCE).to_numpy()
+    start = np.ones(len(p), dtype=bool)
+    start[1:] = (p[1:] != p[:-1]) | (r[1:] != r[:-1])
+    first = s[np.flatnonzero(start)][np.cumsum(start) - 1]  # each row's run's first source
+    keep = s == first
+    return block if keep.all() else block.filter(pa.array(keep))
+
+
+def merge(sources: list[Source], out: Path, dedupe: bool | str, keep=None) -> int:
     """Write every row of ``sources`` to ``out`` sorted by (point, replicate); return the row count.
 
     ``keep(block) -> mask`` drops rows (e.g. failures since resolved). Row groups hold exactly
     :data:`ROW_GROUP` rows (the last one fewer), whatever the blocks.
     """
-    schema = unify([pq.read_schema(s.path) for s in sorted(sources, key=lambda s: (s.pmin, s.pmax, s.rows))])
+    schema = unify([schema_of(s.path) for s in sorted(sources, key=lambda s: (s.pmin, s.pmax, s.rows))])
     pending: list[pa.Table] = []
     n_pending = total = 0
     with pq.ParquetWriter(out, schema, **WRITE_OPTIONS) as writer:

@@ -55,7 +55,8 @@ def test_load_gives_the_same_results_and_reads_a_committed_folder(res, tmp_path)
     copy = tmp_path / "committed"
     shutil.copytree(res.directory, copy, ignore=shutil.ignore_patterns(*storage.RAW))
     frozen = experiments.load(copy)
-    assert frozen.runs.empty
+    with pytest.raises(experiments.api.ResultsError, match="not their raw runs"):  # said, not an empty table
+        frozen.runs  # noqa: B018
     pd.testing.assert_frame_equal(frozen.frequencies.reset_index(drop=True), res.frequencies.reset_index(drop=True),
                                   check_dtype=False)
     with pytest.raises(ValueError, match="not a results folder"):

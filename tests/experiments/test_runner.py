@@ -188,7 +188,10 @@ def test_pool_workers_are_recycled():
     try:
         futs = [executor.submit(engine.run_chunk, {"model": exp.model, "entropy": 1, "base": params,
                                                    "groups": [(0, {}, [(r, ())])]}) for r in range(12)]
-        results = [f.result(timeout=60) for f in futs]
+        pending = set(futs)
+        while pending:  # the executor's contract: wait() drives the work
+            pending -= executor.wait(pending)
+        results = [f.result() for f in futs]
     finally:
         executor.close()
     assert all(len(res["runs"]) == 1 and not res["failures"] for res in results)

@@ -124,7 +124,7 @@ def test_crash_leftovers_are_cleaned_up_without_asking(folders_, tmp_path, monke
     elif kind == "orphan part":
         shutil.copy(_part(out), out / storage.PARTS / "deadbeef-000001.runs.parquet")
     else:
-        (out / ".runs.parquet.1234.tmp").write_bytes(b"half a file")
+        (out / ".runs.parquet.0a1b2c3d.tmp").write_bytes(b"half a file")  # a compaction killed midway
     storage.load_runs(out)  # readable as it is
     monkeypatch.chdir(tmp_path)
     assert main(_cli(str(toml), "--out", str(out))) == 0
