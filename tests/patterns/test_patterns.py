@@ -83,15 +83,10 @@ def _not_met(why):
 
 
 NOT_MET = {
-    "8": _not_met("the mixed start sits near a balance of Q1 and Q3: P(Q1) > P(Q3) is significant on the "
-                  "calibration seeds (63 vs 36 of 100) but not on the test seeds (49 vs 46 of 100)"),
-    "11": lambda m: pytest.param(m, marks=_not_met(
-        "headquarters pressure acts as a switch: P(Q1 | Q4) rises 0.1 -> 0.58 between pressure 0.4 and 0.5")),
-    "12": _not_met("P(Q3 | mixed) is 0.46 on the test seeds, above the 0.4 the pattern allows (0.36 on the "
-                   "calibration seeds)"),
-    "confirmation": lambda q: pytest.param(q, marks=_not_met(
-        "3 of 50 mixed starts on the test seeds (1 of 50 on the calibration seeds) are unresolved at max_steps: "
-        "a split of locked Q1 and Q3 portfolios with one subsidiary changing side every few hundred months")),
+    "8": _not_met("the mixed start sits near a balance of Q1 and Q3: P(Q1) 0.52 vs P(Q3) 0.44 of 100 runs on the "
+                  "test seeds (0.55 vs 0.43 on the calibration seeds), Q1 ahead but not significantly"),
+    "12": _not_met("P(Q3 | mixed) is 0.44 on the test seeds (0.43 on the calibration seeds), above the 0.4 the "
+                   "pattern allows"),
     "14": _not_met("both equilibria persist at every ecosystem level within max_steps (Q1 at ecosystem 1 "
                    "cascades to Q3 only after 400-700 months), so no range where the start does not matter"),
 }
@@ -187,7 +182,7 @@ def test_10_tensions_resolve_both_ways(runs):
     assert 0.5 <= q4 <= 0.95, P.counts(runs["start_Q4"])
 
 
-@pytest.mark.parametrize("mechanism", [NOT_MET["11"](m) if m == "hq_pressure" else m for m in P.MECHANISMS])
+@pytest.mark.parametrize("mechanism", list(P.MECHANISMS))
 def test_11_mechanisms_are_graded_not_switches(runs, mechanism):
     """§13.6: over the range of each mechanism no step of a tenth of the range changes the probability it
     acts on by more than 0.4; ecosystem, spanning and intermediaries raise P(Q3) by at least 0.3 and
@@ -250,7 +245,7 @@ RETURN_P90 = 60  # months: the dominant share back within noise of its pre-shock
 
 
 # -- §13.3 confirmation and §13.5 clock -----------------------------------------------------------
-@pytest.mark.parametrize("start", [NOT_MET["confirmation"](q) if q == "mixed" else q for q in P.STARTS])
+@pytest.mark.parametrize("start", P.STARTS)
 def test_the_long_run_regime_is_resolved_and_confirmed(confirmed, start):
     """§13.3: at defaults, at most 5 % of runs unresolved, and the regime at resolution is the final regime of
     the same seed run twice as long in at least 95 % of the resolved runs."""
