@@ -90,8 +90,9 @@ def test_resume_after_sigkill_runs_everything_exactly_once(tmp_path):
         step_sample = 1
         """
     )
-    # 96 runs, long enough to be killed midway: 3,000 steps each (≈ 50 ms a run by the compiled engine)
-    toml = tiny_toml(tmp_path, body=body, replicates=8, max_steps=3000)
+    # 96 runs, long enough to be killed midway: 12,000 steps each (≈ 0.2 s a run by the compiled engine, so the
+    # sweep outlasts its first commit)
+    toml = tiny_toml(tmp_path, body=body, replicates=8, max_steps=12000)
     out = tmp_path / "r"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     args = ["run", str(toml), "--out", str(out), "--workers", "2", "--quiet", "--set", "stop_on_settle=false"]
