@@ -117,7 +117,7 @@ def index(root: Path, names: list[str]) -> Path:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     total_wall = 0.0
-    prints = set()
+    prints: dict[str, set] = {}  # model reference -> its fingerprints (different models differ by design)
     for name in names:
         path = root / name / MANIFEST
         if not path.exists():
@@ -126,7 +126,7 @@ def index(root: Path, names: list[str]) -> Path:
         wall = sum(s.get("wall_seconds", 0) for s in m["sessions"])
         cpu = sum(s.get("run_seconds", 0) for s in m["sessions"])
         total_wall += wall
-        prints.add(m.get("model_fingerprint"))
+        prints.setdefault(str(m.get("model")), set()).add(m.get("model_fingerprint"))
         git = m.get("git", {})
         commit = str(git.get("commit"))[:10] + (" (dirty)" if git.get("dirty") else "")
         exp = m["experiment"]
@@ -135,7 +135,7 @@ def index(root: Path, names: list[str]) -> Path:
         lines.append(f"| {name} | {exp['design']} | {n_points} × {reps} | {m['runs']['done']} "
                      f"| {wall:.0f} | {cpu:.0f} | {m.get('finished')} | {commit} | {m.get('model_fingerprint')} |")
     lines += ["", f"Total wall time {total_wall:.0f} s; run s = model time summed over workers.", ""]
-    if len(prints) > 1:
+    if any(len(fp) > 1 for fp in prints.values()):
         lines += ["**Warning:** the model code changed between these experiments (several model fingerprints): "
                   "regenerate with `python -m experiments run-all --shipped --fresh`.", ""]
     out = root / INDEX

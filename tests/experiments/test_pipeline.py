@@ -76,3 +76,24 @@ def test_sobol_and_phase_map(tmp_path):
     assert "voice_cost" in sens and "ST_conf" in sens
     assert _is_png(tmp_path / "s" / "sobol.png")
     assert _is_png(tmp_path / "s" / "phase_map.png")  # scattered: a sampled design
+
+
+def test_index_warns_only_when_one_model_changed_between_experiments(tmp_path):
+    """results/INDEX.md: two models have two fingerprints by design (the confirmation model beside the model);
+    one model with two fingerprints means the code changed between experiments."""
+    import json
+
+    from experiments import report
+
+    def manifest(name, model, fingerprint):
+        (tmp_path / name).mkdir()
+        m = {"sessions": [{"wall_seconds": 1, "run_seconds": 2}], "git": {"commit": "abc", "dirty": False},
+             "experiment": {"replicates": 2, "design": "grid"}, "design": {"n_points": 1}, "runs": {"done": 2},
+             "finished": "now", "model": model, "model_fingerprint": fingerprint}
+        (tmp_path / name / report.MANIFEST).write_text(json.dumps(m))
+
+    manifest("a", "sim.model:run", "f1")
+    manifest("b", "sim.confirmation:run", "f2")
+    assert "Warning" not in report.index(tmp_path, ["a", "b"]).read_text()
+    manifest("c", "sim.model:run", "f3")
+    assert "Warning" in report.index(tmp_path, ["a", "b", "c"]).read_text()
