@@ -236,9 +236,9 @@ def test_15_the_regime_returns_after_a_shock(runs, quadrant):
     assert len(shocked) >= 0.9 * len(rs)
     returned = [r for r in shocked if r["shock_returned"]]
     assert len(returned) > len(shocked) / 2
-    times = [r["shock_return_time"] for r in shocked]
-    assert all(t is not None for t in times)  # every shocked run's share came back ...
-    assert np.percentile(times, 90) <= RETURN_P90, sorted(times)  # ... and most within RETURN_P90 months
+    # a share that never came back within noise of its pre-shock mean counts as never (censored at the end)
+    times = [r["shock_return_time"] if r["shock_return_time"] is not None else np.inf for r in shocked]
+    assert np.percentile(times, 90) <= RETURN_P90, sorted(times)  # 90 % back within RETURN_P90 months
 
 
 RETURN_P90 = 60  # months: the dominant share back within noise of its pre-shock mean, 90 % of shocked runs
