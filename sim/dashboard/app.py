@@ -22,7 +22,7 @@ import solara
 from sim.dashboard import controls as ui
 from sim.dashboard import intro
 from sim.dashboard.docs import DocPage
-from sim.dashboard.panels import Island, KeepCard, PendingBar, RunCard, ShockCard, Views
+from sim.dashboard.panels import Island, KeepCard, PendingBar, ReplicatesCard, RunCard, ShockCard, Views
 from sim.dashboard.session import DashboardModel, Gate, Session
 
 __all__ = ["TITLE", "DashboardModel", "Page", "Layout", "render_headless"]
@@ -63,6 +63,10 @@ CSS = """
                   background: #fff8e1; border: 1px solid #f0c36d; border-radius: 6px; font-size: 13px;
                   box-shadow: 0 2px 6px rgba(0, 0, 0, 0.2); }
 .pb-glossary-card { margin-top: 16px; }
+.piggyback-replicates-button.v-btn { height: auto !important; min-height: 36px; padding: 6px 12px !important;
+                                     max-width: 100%; }
+.piggyback-replicates-button .v-btn__content { white-space: normal; line-height: 1.3; flex: 1 1 auto; max-width: 100%; }
+.piggyback-replicates { font-size: 14px; line-height: 1.45; margin: 6px 0; }
 @media (max-width: 899px) {
   .pb-grid { grid-template-columns: minmax(0, 1fr); grid-template-areas: "run" "views" "side"; }
   .pb-intro { grid-template-columns: minmax(0, 1fr); }
@@ -123,6 +127,8 @@ def Dashboard(session: Session):
             with solara.Div(classes=["pb-views"]):
                 Island(Views, session)
             with solara.Div(classes=["pb-side"]):
+                with solara.Card("Replicates"):
+                    ReplicatesCard(session)
                 with solara.Card("Shock"):
                     ShockCard(session)
                 with solara.Card("Keep"):

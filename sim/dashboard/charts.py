@@ -16,7 +16,7 @@ import altair as alt
 from sim.dashboard.frame import SERIES
 from sim.dashboard.network import NO_CONTRACTS, NOT_JUDGED, RECENT
 from sim.palette import ACTION_COLOURS, OUTCOME_COLOURS, QUADRANT_COLOURS, SEQUENTIAL_CMAP, SERIES_COLOURS
-from sim.vocabulary import ACTIONS, PATH_ACTIONS, QUADRANT_NAMES, QUADRANTS
+from sim.vocabulary import ACTIONS, LONG_RUN_REGIMES, PATH_ACTIONS, QUADRANT_NAMES, QUADRANTS
 
 HEIGHT = 230  # px of a series chart's plot area; widths follow the page
 FONT = {"label": 12, "title": 13}
@@ -41,6 +41,7 @@ TITLES = {
     "shares": "Share of contracts in each quadrant",
     "subsidiaries": "Subsidiaries: portfolio locked in a quadrant, or contested",
     "means": "Trust, communication, liability of foreignness",
+    "replicates": "Long-run regime of the replicates",
 }
 ORDER = ("network", "regime", "shares", "subsidiaries", "paths", "means")
 
@@ -205,6 +206,27 @@ def network(n_mnes: int) -> dict[str, Any]:
     )
     chart = alt.layer(edges, halo, subs, smes, labels).resolve_scale(fill="independent")
     return _finish(chart.properties(height=420), "network")
+
+
+def replicates() -> dict[str, Any]:
+    """Bars: the share of replicate runs in each long-run regime (§13.3), with its 95 % Wilson interval
+    (:mod:`sim.dashboard.replicates`; dataset ``rows``)."""
+    rows = alt.Chart(alt.Data(name="rows"))
+    y = alt.Y("regime:N", title=None, sort=list(LONG_RUN_REGIMES), scale=alt.Scale(domain=list(LONG_RUN_REGIMES)))
+    tooltip = [alt.Tooltip("regime:N", title="long-run regime"), alt.Tooltip("count:Q", title="runs"),
+               alt.Tooltip("share:Q", format=".0%"), alt.Tooltip("low:Q", title="95 % from", format=".0%"),
+               alt.Tooltip("high:Q", title="95 % to", format=".0%")]
+    bars = rows.mark_bar().encode(  # across, so that the regimes' names stay readable in a narrow card
+        y=y, x=alt.X("share:Q", title="share of runs · 95 % interval", scale=alt.Scale(domain=[0, 1]),
+                     axis=alt.Axis(format=".0%")),
+        color=alt.Color("regime:N", scale=alt.Scale(domain=list(LONG_RUN_REGIMES),
+                                                    range=[OUTCOME_COLOURS[r] for r in LONG_RUN_REGIMES]),
+                        legend=None),
+        tooltip=tooltip,
+    )
+    whiskers = rows.mark_rule(color=SERIES_COLOURS[0], strokeWidth=1.5).encode(y=y, x="low:Q", x2="high:Q",
+                                                                             tooltip=tooltip)
+    return _finish(alt.layer(bars, whiskers).properties(height=6 * 24), "replicates")
 
 
 def specs(model) -> dict[str, dict[str, Any]]:

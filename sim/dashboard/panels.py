@@ -21,6 +21,7 @@ import solara.lab
 
 from sim.dashboard import charts, texts
 from sim.dashboard import controls as ui
+from sim.dashboard.replicates import REPLICATES, run_replicates, summary_line
 from sim.dashboard.session import EXTEND_CHOICES, SPEED, Pace, Session, why_not_reset, why_not_shock
 from sim.dashboard.widgets import FrameClock, PageLink, VegaView
 from sim.params import PARAMS
@@ -130,6 +131,48 @@ def ShockCard(session: Session):
     Html(f"Replaces that share of the SMEs with entrants of that intent, between two months; the same share and "
          f"intent serve a scheduled shock (“{PARAMS['shock_step'].label}” under More parameters).",
          "pb-note")
+
+
+@solara.component
+def ReplicatesCard(session: Session):
+    """The "Run 100 replicates of these settings" button: the long-run regime's frequencies over replicates of the
+    run on screen (its settings since the last Reset, seeds spawned from its seed; :mod:`sim.dashboard.replicates`),
+    computed in a thread, as a bar chart with 95 % intervals and one line of text."""
+    model, controls = session.model.value, session.controls.value
+    request = solara.use_reactive(0)  # clicks: each asks for the replicates of the model on screen then
+    spec = solara.use_memo(lambda: json.dumps(charts.replicates()), [])
+
+    def compute():
+        if not request.value:
+            return None
+        now = session.model.peek()
+        return run_replicates(dict(now.p), now.seed)
+
+    task = solara.lab.use_task(compute, dependencies=[request.value], prefer_threaded=True)
+    solara.Button(f"Run {REPLICATES} replicates of these settings", color="primary", disabled=task.pending,
+                  on_click=lambda: request.set(request.value + 1), classes=["piggyback-replicates-button"])
+    Html(f"The settings of the run on screen (seed {model.seed}), on {REPLICATES} seeds spawned from its seed, through "
+         "the compiled engine: how often each long-run regime comes out. Shocks given with the button are not "
+         "repeated.", "pb-note")
+    changes = ui.pending(controls, model)
+    if changes:
+        Html(f"{len(changes)} change{'s' if len(changes) > 1 else ''} waiting for Reset "
+             f"({', '.join(label for label, _, _ in changes)}) {'are' if len(changes) > 1 else 'is'} not in these "
+             "settings: Reset first to include them.", "piggyback-replicates-pending",
+             style="font-size: 12px; color: #b45309")
+    if task.pending:
+        Html(f"Running {REPLICATES} replicates…", "piggyback-replicates-running")
+    elif task.error:
+        solara.Error(f"The replicates failed: {task.exception}", dense=True, classes=["piggyback-error"])
+    result = task.value if task.finished else None
+    if result is None:
+        return
+    if result.params != model.p or result.seed != model.seed:
+        Html(f"For earlier settings (seed {result.seed}): run again for the run on screen.",
+             "piggyback-replicates-stale", style="font-size: 12px; color: #b45309")
+    Html(summary_line(result), "piggyback-replicates")
+    VegaView(spec=spec, payload=json.dumps({"rows": result.rows()}), chart="replicates",
+             caption=f"seed {result.seed} · {result.n} replicates", filename=f"piggyback-seed{result.seed}-replicates")
 
 
 def step_table(model) -> bytes:

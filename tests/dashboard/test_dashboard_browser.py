@@ -245,6 +245,22 @@ def test_two_sessions_are_independent(dashboard, browser):
     assert not errors, errors
 
 
+def test_the_replicates_button_shows_the_regimes_frequencies(dashboard, browser):
+    """Issue 21, item 6: one click runs 100 replicates of the run on screen and shows the regimes' frequencies."""
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page = _open(browser, dashboard + "?max_steps=300&n_smes=20", errors)
+    page.get_by_role("button", name="Run 100 replicates of these settings").click()
+    line = page.locator(".piggyback-replicates")
+    expect(line).to_contain_text(re.compile(r"^100 runs in \d+\.\d s: "), timeout=120_000)
+    chart = page.locator(".pb-chart-replicates")
+    chart.scroll_into_view_if_needed()
+    expect(chart.locator("canvas")).to_be_visible(timeout=WAIT)
+    expect(chart.locator(".pb-vega-step")).to_contain_text("100 replicates")
+    assert not errors, errors
+
+
 @pytest.mark.skipif(not UPDATE, reason="UPDATE_SCREENSHOT=1 refreshes the README's screenshots")
 def test_update_screenshots(dashboard, browser):
     from playwright.sync_api import expect

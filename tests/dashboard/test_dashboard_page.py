@@ -228,3 +228,25 @@ def test_texts_of_the_page_are_the_frames(page):
     frame = page.session.frame.value
     assert page.html("piggyback-status") == [texts.status(frame)]
     assert page.html("piggyback-regime") == [texts.regime_line(frame)]
+
+
+def test_the_replicates_button_runs_the_settings_on_screen_in_a_thread():
+    from sim.dashboard.replicates import REPLICATES
+
+    page = Page("?max_steps=60&n_smes=20")
+    try:
+        label = f"Run {REPLICATES} replicates of these settings"
+        page.set_control("voice_cost", PARAMS["voice_cost"].ui_range[1])  # waits for Reset: not in the settings
+        assert "not in these settings" in page.text("piggyback-replicates-pending")
+        page.click(label)
+        deadline = time.monotonic() + 120
+        while not page.html("piggyback-replicates") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        line = page.text("piggyback-replicates")
+        assert line.startswith(f"{REPLICATES} runs in "), line
+        assert "replicates" in page.charts() and json.loads(page.charts()["replicates"].payload)["rows"]
+        assert page.charts()["replicates"].caption == f"seed {page.model.seed} · {REPLICATES} replicates"
+        page.click("Reset")  # the settings on screen change: the result says it is for earlier ones
+        assert "For earlier settings" in page.text("piggyback-replicates-stale")
+    finally:
+        page.rc.close()
