@@ -36,7 +36,7 @@ from experiments.definition.errors import ExperimentError
 from experiments.definition.experiment import DEFAULT_TARGET, Experiment
 from experiments.storage import folders, trust
 from experiments.storage.errors import RunnerError
-from experiments.storage.layout import JOURNAL, MANIFEST, RUNS
+from experiments.storage.layout import EVENTS, JOURNAL, MANIFEST, RUNS, STEPS
 from experiments.storage.readers import load_events, load_runs, load_steps, shipped_raw
 
 as_experiment = pipeline.experiment  # a name, a path, a dict or keywords -> a validated Experiment
@@ -67,9 +67,12 @@ class Results:
         trust.check_runs(self.directory, self.experiment, self.design, frame)
         return frame
 
-    def _need_raw(self, what: str) -> None:
+    def _need_raw(self, what: str, table: str = RUNS) -> None:
+        """Raise unless the folder holds ``table``: its whole raw store (the journal), or that compacted table
+        (shipped results carry ``runs.parquet`` alone when it is small, never step data or event logs)."""
         d = self.directory
-        if (d / JOURNAL).exists() or (d / JOURNAL).is_symlink() or (d / RUNS).exists() or shipped_raw(d):
+        if (d / JOURNAL).exists() or (d / JOURNAL).is_symlink() or (d / table).exists() \
+                or (table == RUNS and shipped_raw(d)):
             return
         done = self.manifest.get("runs", {}).get("done", "?")
         name = self.experiment.name
@@ -113,14 +116,14 @@ class Results:
     @property
     def steps(self) -> pd.DataFrame:
         """The raw step data (point, replicate, step, share_Q1..) of the runs that kept it."""
-        self._need_raw("step data")
+        self._need_raw("step data", STEPS)
         return load_steps(self.directory)
 
     @property
     def events(self) -> pd.DataFrame:
         """The contract-level event log (``--events``): one row per event; empty, with the run's ids and the
         event columns the model declares, when the runs kept none."""
-        self._need_raw("event log")
+        self._need_raw("event log", EVENTS)
         frame = load_events(self.directory)
         if frame.empty:
             return pd.DataFrame(columns=["run_id", "point", "replicate", *self.experiment.model_info.event_columns])

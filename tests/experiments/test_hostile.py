@@ -284,10 +284,25 @@ def test_load_of_a_folder_without_raw_runs_says_so(tmp_path):
     import experiments
     from experiments.api import ResultsError
 
-    res = experiments.load(SHIPPED)
-    for what in ("runs", "steps", "events"):
-        with pytest.raises(ResultsError, match=r"not their raw .*python -m experiments run baseline"):
+    import shutil
+    import subprocess as sp
+
+    def as_shipped(name: str) -> Path:  # the folder as a clone has it: its tracked files only
+        tracked = sp.run(["git", "ls-files", f"results/{name}"], cwd=ROOT, capture_output=True, text=True).stdout
+        folder = tmp_path / name
+        folder.mkdir()
+        for rel in tracked.split():
+            shutil.copy2(ROOT / rel, folder)
+        return folder
+
+    res = experiments.load(as_shipped("baseline"))  # ships its runs (under 1 MB), not its steps and events
+    assert len(res.runs) == json.loads((SHIPPED / MANIFEST).read_text())["runs"]["done"]
+    for what in ("steps", "events"):
+        with pytest.raises(ResultsError, match=r"not their raw .*python -m experiments run \S*baseline"):
             getattr(res, what)
+    big = experiments.load(as_shipped("sensitivity"))  # 5 MB of runs: not shipped
+    with pytest.raises(ResultsError, match=r"not their raw .*python -m experiments run \S*sensitivity"):
+        big.runs
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -441,7 +456,7 @@ def test_ctrl_c_prints_one_line_and_no_worker_tracebacks(tmp_path):
     import signal
     import time
 
-    toml = sweep_toml(tmp_path, replicates=40)
+    toml = sweep_toml(tmp_path, replicates=200)  # 600 runs of 0.1 s: still running when the signal comes
     toml.write_text(toml.read_text().replace("[design]", "[base]\nwork_us = 100000\n[design]"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "run", str(toml), "--out", str(tmp_path / "o"),
