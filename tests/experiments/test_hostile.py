@@ -281,11 +281,11 @@ def test_the_shipped_results_are_written_only_with_shipped(tmp_path):
 
 
 def test_load_of_a_folder_without_raw_runs_says_so(tmp_path):
-    import experiments
-    from experiments.api import ResultsError
-
     import shutil
     import subprocess as sp
+
+    import experiments
+    from experiments.api import ResultsError
 
     def as_shipped(name: str) -> Path:  # the folder as a clone has it: its tracked files only
         tracked = sp.run(["git", "ls-files", f"results/{name}"], cwd=ROOT, capture_output=True, text=True).stdout
@@ -302,7 +302,7 @@ def test_load_of_a_folder_without_raw_runs_says_so(tmp_path):
             getattr(res, what)
     big = experiments.load(as_shipped("sensitivity"))  # 5 MB of runs: not shipped
     with pytest.raises(ResultsError, match=r"not their raw .*python -m experiments run \S*sensitivity"):
-        big.runs
+        _ = big.runs
 
 
 # ----------------------------------------------------------------------------------------------------------
