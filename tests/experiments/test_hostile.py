@@ -461,7 +461,10 @@ def test_ctrl_c_prints_one_line_and_no_worker_tracebacks(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     proc = subprocess.Popen([sys.executable, "-m", "experiments", "run", str(toml), "--out", str(tmp_path / "o"),
                              "--workers", "2", "--quiet", "--no-plots"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            # a shell that starts jobs in the background (CI's may) ignores SIGINT in them, and an
+                            # ignored signal stays ignored across exec: give the runner a terminal's default
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not (tmp_path / "o" / JOURNAL).exists() and time.monotonic() < deadline:
         time.sleep(0.1)
