@@ -15,7 +15,6 @@ from experiments import figures, pipeline
 from experiments.analysis.summary import summarise
 from experiments.definition import config, models
 from experiments.figures import (
-    base,
     dependence,
     frequencies_ci,
     hysteresis,
@@ -33,19 +32,6 @@ from sim.params import PARAMS
 from sim.vocabulary import REGIMES, SUMMARY_KEYS, horizon_keys
 
 OUTCOMES = models.info().categories
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    """The figures the plot functions would save (the Figure objects, to inspect), keyed by file stem."""
-    figs: dict = {}
-
-    def fake_save(fig, directory, stem, formats=base.FORMATS):
-        figs[stem] = fig
-        return [directory / f"{stem}.{ext}" for ext in formats]
-
-    monkeypatch.setattr(base, "save", fake_save)
-    return figs
 
 
 def texts(fig) -> str:

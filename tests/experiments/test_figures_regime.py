@@ -11,20 +11,8 @@ from support import HEADLINE, synthetic_runs
 
 from experiments.analysis.summary import summarise
 from experiments.definition import models
-from experiments.figures import base, confirmation, regime_time, resolution_time, shocks, subsidiaries
+from experiments.figures import confirmation, regime_time, resolution_time, shocks, subsidiaries
 from sim.vocabulary import SUBSIDIARY_STATES
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    figs: dict = {}
-
-    def fake_save(fig, directory, stem, formats=base.FORMATS):
-        figs[stem] = fig
-        return [directory / f"{stem}.{ext}" for ext in formats]
-
-    monkeypatch.setattr(base, "save", fake_save)
-    return figs
 
 
 def texts(fig) -> str:
